@@ -1,0 +1,130 @@
+"""The article filters shared by every listing: /articles, entity and tag pages, search, feeds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import Depends, Query
+
+from app.articles.schemas import ArticleStatus
+from app.core.errors import invalid
+
+ArticleSort = Literal["-published_at", "published_at", "-updated_at", "title"]
+
+# Fields a client may ask for with ``fields=``; list items leave out the bodies
+# unless asked.
+ARTICLE_FIELDS = (
+    "id",
+    "slug",
+    "title",
+    "summary",
+    "body_html",
+    "body_text",
+    "authors",
+    "section",
+    "language",
+    "status",
+    "published_at",
+    "canonical_url",
+    "source",
+    "image",
+    "tags",
+    "entities",
+    "word_count",
+    "reading_time_minutes",
+    "version",
+    "created_at",
+    "updated_at",
+)
+LIST_FIELDS = tuple(f for f in ARTICLE_FIELDS if f not in ("body_html", "body_text"))
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleFilters:
+    status: ArticleStatus | None = None
+    tags: tuple[str, ...] = ()
+    entities: tuple[str, ...] = ()
+    section: str | None = None
+    author: str | None = None
+    language: str | None = None
+    published_after: datetime | None = None
+    published_before: datetime | None = None
+    updated_after: datetime | None = None
+
+    def with_tag(self, slug: str) -> ArticleFilters:
+        return replace(self, tags=(*self.tags, slug))
+
+    def with_entity(self, slug: str) -> ArticleFilters:
+        return replace(self, entities=(*self.entities, slug))
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def get_filters(
+    status: Annotated[
+        ArticleStatus | None, Query(description="Only articles in this status.")
+    ] = None,
+    tag: Annotated[
+        list[str] | None, Query(max_length=20, description="Tag slug; repeat to require several.")
+    ] = None,
+    entity: Annotated[
+        list[str] | None,
+        Query(max_length=20, description="Entity slug; repeat to require several."),
+    ] = None,
+    section: Annotated[
+        str | None, Query(max_length=200, description="Section, or a parent section (`world`).")
+    ] = None,
+    author: Annotated[str | None, Query(max_length=200, description="A byline, exactly.")] = None,
+    language: Annotated[str | None, Query(max_length=35, description="BCP 47 tag.")] = None,
+    published_after: Annotated[datetime | None, Query()] = None,
+    published_before: Annotated[datetime | None, Query()] = None,
+    updated_after: Annotated[datetime | None, Query()] = None,
+) -> ArticleFilters:
+    for name, values in (("tag", tag or []), ("entity", entity or [])):
+        for value in values:
+            if not value or len(value) > 200:
+                raise invalid(["query", name], "Give a slug of 1 to 200 characters.")
+    return ArticleFilters(
+        status=status,
+        tags=tuple(dict.fromkeys(tag or [])),
+        entities=tuple(dict.fromkeys(entity or [])),
+        section=section.strip("/") if section else None,
+        author=author,
+        language=language,
+        published_after=_utc(published_after),
+        published_before=_utc(published_before),
+        updated_after=_utc(updated_after),
+    )
+
+
+def parse_fields(fields: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    if fields is None:
+        return default
+    asked = tuple(dict.fromkeys(f.strip() for f in fields.split(",") if f.strip()))
+    unknown = [f for f in asked if f not in ARTICLE_FIELDS]
+    if unknown or not asked:
+        raise invalid(
+            ["query", "fields"],
+            f"Unknown field(s): {', '.join(unknown) or '(none given)'}; "
+            f"choose from {', '.join(ARTICLE_FIELDS)}.",
+        )
+    return asked
+
+
+def get_fields(
+    fields: Annotated[
+        str | None,
+        Query(max_length=1000, description="Comma-separated fields to return (sparse fieldset)."),
+    ] = None,
+) -> str | None:
+    return fields
+
+
+FiltersDep = Annotated[ArticleFilters, Depends(get_filters)]
+FieldsDep = Annotated[str | None, Depends(get_fields)]

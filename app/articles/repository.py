@@ -1,0 +1,137 @@
+"""Article queries: the visibility rule, filters, sorts and keyset pages."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.interfaces import ORMOption
+
+from app.articles.filters import ArticleFilters, ArticleSort
+from app.core.pagination import Page
+from app.core.repository import keyset_page
+from app.models import Article, ArticleTag, Entity, Mention, Tag
+
+ARTICLE_LOAD: tuple[ORMOption, ...] = (
+    selectinload(Article.tag_links).selectinload(ArticleTag.tag),
+    selectinload(Article.mentions).selectinload(Mention.entity),
+)
+
+
+def visible_clause(now: datetime) -> ColumnElement[bool]:
+    """What a reader may see: published, not scheduled, not trashed. Every reader path uses it."""
+    return and_(
+        Article.status == "published",
+        Article.published_at <= now,
+        Article.deleted_at.is_(None),
+    )
+
+
+def readable_clause(*, sees_drafts: bool, now: datetime) -> ColumnElement[bool]:
+    return Article.deleted_at.is_(None) if sees_drafts else visible_clause(now)
+
+
+def _author_clause(session: AsyncSession, author: str) -> ColumnElement[bool]:
+    if session.get_bind().dialect.name == "postgresql":
+        element = func.jsonb_array_elements_text(Article.authors).table_valued("value")
+    else:
+        element = func.json_each(Article.authors).table_valued("value")
+    return exists(
+        select(1).select_from(element).where(func.lower(element.c.value) == author.lower())
+    )
+
+
+def filter_clauses(session: AsyncSession, filters: ArticleFilters) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if filters.status is not None:
+        clauses.append(Article.status == filters.status)
+    for slug in filters.tags:
+        clauses.append(
+            exists(
+                select(1)
+                .select_from(ArticleTag)
+                .join(Tag, Tag.id == ArticleTag.tag_id)
+                .where(ArticleTag.article_id == Article.id, Tag.slug == slug)
+            )
+        )
+    for slug in filters.entities:
+        clauses.append(
+            exists(
+                select(1)
+                .select_from(Mention)
+                .join(Entity, Entity.id == Mention.entity_id)
+                .where(Mention.article_id == Article.id, Entity.slug == slug)
+            )
+        )
+    if filters.section is not None:
+        clauses.append(
+            or_(Article.section == filters.section, Article.section.like(f"{filters.section}/%"))
+        )
+    if filters.author is not None:
+        clauses.append(_author_clause(session, filters.author))
+    if filters.language is not None:
+        clauses.append(func.lower(Article.language) == filters.language.lower())
+    if filters.published_after is not None:
+        clauses.append(Article.published_at > filters.published_after)
+    if filters.published_before is not None:
+        clauses.append(Article.published_at < filters.published_before)
+    if filters.updated_after is not None:
+        clauses.append(Article.updated_at > filters.updated_after)
+    return clauses
+
+
+def _sort_key(sort: ArticleSort, *, sees_drafts: bool) -> tuple[Any, bool]:
+    """The sort expression and whether it descends."""
+    if sort in ("-published_at", "published_at"):
+        # Readers only ever see rows with a publication time; editors also see
+        # drafts, placed by when they were written.
+        key: Any = (
+            func.coalesce(Article.published_at, Article.created_at)
+            if sees_drafts
+            else Article.published_at
+        )
+        return key, sort.startswith("-")
+    if sort == "-updated_at":
+        return Article.updated_at, True
+    return Article.title, False
+
+
+async def list_page(
+    session: AsyncSession,
+    *,
+    where: Sequence[ColumnElement[bool]],
+    sort: ArticleSort,
+    page: Page,
+    sees_drafts: bool,
+    options: Sequence[ORMOption] = ARTICLE_LOAD,
+) -> tuple[list[Article], int, str | None]:
+    """One page of articles, the total matching, and the cursor of the next page."""
+    key, descending = _sort_key(sort, sees_drafts=sees_drafts)
+    rows, total, next_cursor = await keyset_page(
+        session,
+        Article,
+        columns=(Article.id, key.label("sort_key")),
+        where=where,
+        sort=sort,
+        key=key,
+        descending=descending,
+        page=page,
+    )
+    ids = [row.id for row in rows]
+    loaded = {
+        a.id: a
+        for a in (
+            await session.scalars(select(Article).where(Article.id.in_(ids)).options(*options))
+        ).all()
+    }
+    return [loaded[i] for i in ids if i in loaded], total, next_cursor
+
+
+async def load_article(session: AsyncSession, article_id: uuid.UUID) -> Article:
+    statement = select(Article).where(Article.id == article_id).options(*ARTICLE_LOAD)
+    return (await session.execute(statement.execution_options(populate_existing=True))).scalar_one()

@@ -1,0 +1,263 @@
+"""/v1/articles"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from app.articles import service
+from app.articles.filters import (
+    ARTICLE_FIELDS,
+    LIST_FIELDS,
+    ArticleFilters,
+    ArticleSort,
+    FieldsDep,
+    FiltersDep,
+    parse_fields,
+)
+from app.articles.schemas import ArticleCreate, ArticleRead, ArticleUpdate
+from app.core.config import Settings
+from app.core.db import SessionDep
+from app.core.deps import NowDep, PreconditionDep, SettingsDep
+from app.core.errors import Forbidden, invalid, problem_responses
+from app.core.pagination import Page, PageDep, base_url
+from app.core.repository import Precondition
+from app.core.responses import collection_response, moved_response, no_content, resource_response
+from app.core.security import EditorDep, Principal, PrincipalDep
+from app.models import Article
+
+router = APIRouter(prefix="/v1/articles", tags=["articles"])
+
+REF_PATH = Path(description="An article id or slug; a former slug answers 301 to the current one.")
+# Fields a merge patch may not set to null: they always have a value.
+NOT_NULLABLE = ("title", "body", "body_format", "authors", "language", "status", "tags", "entities")
+
+
+def is_public(principal: Principal) -> bool:
+    return not principal.sees_drafts
+
+
+def render(
+    request: Request,
+    article: Article,
+    principal: Principal,
+    settings: Settings,
+    *,
+    fields: tuple[str, ...] = ARTICLE_FIELDS,
+    status_code: int = 200,
+) -> Response:
+    content = service.to_dict(article, fields)
+    location = f"{base_url(request)}/v1/articles/{article.slug}" if status_code == 201 else None
+    return resource_response(
+        request,
+        content,
+        resource=article,
+        settings=settings,
+        public=is_public(principal),
+        status_code=status_code,
+        location=location,
+    )
+
+
+@router.get(
+    "",
+    responses={200: {"description": "A page of articles."}, **problem_responses(401, 422)},
+)
+async def list_articles(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    now: NowDep,
+    filters: FiltersDep,
+    page: PageDep,
+    fields: FieldsDep,
+    sort: Annotated[ArticleSort, Query(description="Order of the list.")] = "-published_at",
+) -> Response:
+    """Articles, newest first; readers see only what is published."""
+    return await article_list_response(
+        request, session, principal, settings, now, filters, page, fields, sort
+    )
+
+
+async def article_list_response(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    settings: Settings,
+    now: datetime,
+    filters: ArticleFilters,
+    page: Page,
+    fields: str | None,
+    sort: ArticleSort,
+) -> Response:
+    """A page of articles as every article listing answers it (also entity and tag pages)."""
+    chosen = parse_fields(fields, LIST_FIELDS)
+    articles, total, next_cursor = await service.list_articles(
+        session, filters=filters, sort=sort, page=page, principal=principal, now=now
+    )
+    return collection_response(
+        request,
+        [service.to_dict(a, chosen) for a in articles],
+        settings=settings,
+        public=is_public(principal),
+        page=page,
+        total=total,
+        next_cursor=next_cursor,
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    responses={201: {"model": ArticleRead}, **problem_responses(401, 403, 409, 413, 422)},
+)
+async def create_article(
+    request: Request,
+    data: ArticleCreate,
+    session: SessionDep,
+    principal: EditorDep,
+    settings: SettingsDep,
+    now: NowDep,
+) -> Response:
+    """Create an article; tags and entities named are found or created."""
+    article = await service.create_article(session, data=data, principal=principal, now=now)
+    article = await service.reload(session, article)
+    return render(request, article, principal, settings, status_code=201)
+
+
+@router.get(
+    "/{ref}",
+    responses={
+        200: {"model": ArticleRead},
+        301: {"description": "A former slug: moved to the current one."},
+        304: {"description": "Not modified."},
+        **problem_responses(401, 404, 410),
+    },
+)
+async def get_article(
+    request: Request,
+    ref: Annotated[str, REF_PATH],
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    now: NowDep,
+    fields: FieldsDep,
+) -> Response:
+    """One article by id or slug."""
+    found = await service.find_article(session, ref, principal=principal, now=now)
+    if found.item is None:
+        assert found.moved_to is not None
+        return moved_response(
+            request, "articles", found.moved_to, settings=settings, public=is_public(principal)
+        )
+    return render(
+        request, found.item, principal, settings, fields=parse_fields(fields, ARTICLE_FIELDS)
+    )
+
+
+async def _edit(
+    request: Request,
+    ref: str,
+    values: dict[str, Any],
+    session: AsyncSession,
+    principal: Principal,
+    settings: Settings,
+    now: datetime,
+    precondition: Precondition,
+) -> Response:
+    for name in NOT_NULLABLE:
+        if name in values and values[name] is None:
+            raise invalid(["body", name], f"{name} cannot be null.")
+    found = await service.find_article(session, ref, principal=principal, now=now)
+    if found.item is None:
+        raise invalid(
+            ["path", "ref"], f"{ref!r} is a former slug; edit the article at {found.moved_to!r}."
+        )
+    article = await service.update_article(
+        session, found.item, values=values, principal=principal, precondition=precondition, now=now
+    )
+    article = await service.reload(session, article)
+    return render(request, article, principal, settings)
+
+
+@router.patch(
+    "/{ref}",
+    responses={
+        200: {"model": ArticleRead},
+        **problem_responses(401, 403, 404, 409, 410, 412, 422, 428),
+    },
+)
+async def update_article(
+    request: Request,
+    ref: Annotated[str, REF_PATH],
+    data: ArticleUpdate,
+    session: SessionDep,
+    principal: EditorDep,
+    settings: SettingsDep,
+    now: NowDep,
+    precondition: PreconditionDep,
+) -> Response:
+    """Change some fields (JSON merge patch); send If-Match to never overwrite a colleague."""
+    values = data.model_dump(exclude_unset=True)
+    return await _edit(request, ref, values, session, principal, settings, now, precondition)
+
+
+@router.put(
+    "/{ref}",
+    responses={
+        200: {"model": ArticleRead},
+        **problem_responses(401, 403, 404, 409, 410, 412, 422, 428),
+    },
+)
+async def replace_article(
+    request: Request,
+    ref: Annotated[str, REF_PATH],
+    data: ArticleCreate,
+    session: SessionDep,
+    principal: EditorDep,
+    settings: SettingsDep,
+    now: NowDep,
+    precondition: PreconditionDep,
+) -> Response:
+    """Replace the whole article; fields left out take their defaults."""
+    values = data.model_dump()
+    if values["slug"] is None:
+        del values["slug"]
+    if values["published_at"] is None:
+        del values["published_at"]
+    return await _edit(request, ref, values, session, principal, settings, now, precondition)
+
+
+@router.delete(
+    "/{ref}",
+    status_code=204,
+    responses={
+        204: {"description": "Moved to the trash (or purged)."},
+        **problem_responses(401, 403, 404, 410, 412, 428),
+    },
+)
+async def delete_article(
+    ref: Annotated[str, REF_PATH],
+    session: SessionDep,
+    principal: EditorDep,
+    now: NowDep,
+    precondition: PreconditionDep,
+    purge: Annotated[bool, Query(description="Remove for good (admin only).")] = False,
+) -> Response:
+    """Move an article to the trash; readers then get 410."""
+    if purge and principal.role != "admin":
+        raise Forbidden("Purging needs the admin role.")
+    found = await service.find_article(
+        session, ref, principal=principal, now=now, include_deleted=purge
+    )
+    if found.item is None:
+        raise invalid(["path", "ref"], f"{ref!r} is a former slug of {found.moved_to!r}.")
+    await service.delete_article(
+        session, found.item, purge=purge, principal=principal, precondition=precondition, now=now
+    )
+    return no_content()

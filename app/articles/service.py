@@ -1,0 +1,360 @@
+"""Article use cases: write paths (with revisions and the change feed) and reads."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.articles import repository
+from app.articles.content import count_words, derive_summary, reading_time_minutes, render_body
+from app.articles.filters import ArticleFilters, ArticleSort
+from app.articles.schemas import ArticleCreate, MentionIn
+from app.changes.service import record_change
+from app.core.errors import Gone, NotFound
+from app.core.pagination import Page
+from app.core.repository import (
+    Found,
+    Precondition,
+    allocate_slug,
+    claim_slug,
+    ensure_slug_free,
+    find_by_ref,
+    flush_versioned,
+    remember_old_slug,
+    trash_or_purge,
+)
+from app.core.security import Principal
+from app.core.slugs import make_slug
+from app.entities import service as entities_service
+from app.models import Article, ArticleRevision, ArticleTag, Mention
+from app.tags import service as tags_service
+
+# Fields whose change is a new version, in the order revisions list them.
+TRACKED = (
+    "slug",
+    "title",
+    "summary",
+    "body",
+    "body_format",
+    "authors",
+    "section",
+    "language",
+    "status",
+    "published_at",
+    "canonical_url",
+    "source",
+    "image",
+    "tags",
+    "entities",
+)
+
+
+def is_visible(article: Article, now: datetime) -> bool:
+    return (
+        article.status == "published"
+        and article.published_at is not None
+        and article.published_at <= now
+        and article.deleted_at is None
+    )
+
+
+# Reads ---------------------------------------------------------------------
+
+
+async def find_article(
+    session: AsyncSession,
+    ref: str,
+    *,
+    principal: Principal,
+    now: datetime,
+    include_deleted: bool = False,
+) -> Found[Article]:
+    """The article ``ref`` names as this principal may see it; 404 / 410 otherwise."""
+    found = await find_by_ref(session, Article, ref, options=repository.ARTICLE_LOAD)
+    article = found.item
+    if article is None:
+        if found.moved_to is None:
+            raise NotFound(f"No article {ref!r}.")
+        return found
+    if article.deleted_at is not None and not (include_deleted and principal.sees_drafts):
+        was_public = principal.sees_drafts or (
+            article.status == "published"
+            and article.published_at is not None
+            and article.published_at <= now
+        )
+        if was_public:
+            raise Gone(f"The article {ref!r} has been deleted.")
+        raise NotFound(f"No article {ref!r}.")
+    if not principal.sees_drafts and not is_visible(article, now):
+        raise NotFound(f"No article {ref!r}.")
+    return found
+
+
+async def list_articles(
+    session: AsyncSession,
+    *,
+    filters: ArticleFilters,
+    sort: ArticleSort,
+    page: Page,
+    principal: Principal,
+    now: datetime,
+) -> tuple[list[Article], int, str | None]:
+    where = [
+        repository.readable_clause(sees_drafts=principal.sees_drafts, now=now),
+        *repository.filter_clauses(session, filters),
+    ]
+    return await repository.list_page(
+        session, where=where, sort=sort, page=page, sees_drafts=principal.sees_drafts
+    )
+
+
+async def reload(session: AsyncSession, article: Article) -> Article:
+    """The article as stored after a write, with its tags and mentions."""
+    return await repository.load_article(session, article.id)
+
+
+def to_dict(article: Article, fields: tuple[str, ...]) -> dict[str, Any]:
+    """The public shape of an article, limited to ``fields``."""
+    out: dict[str, Any] = {}
+    for name in fields:
+        if name == "tags":
+            out["tags"] = [
+                {"id": link.tag.id, "slug": link.tag.slug, "name": link.tag.name}
+                for link in article.tag_links
+            ]
+        elif name == "entities":
+            out["entities"] = [
+                {
+                    "entity": {
+                        "id": m.entity.id,
+                        "slug": m.entity.slug,
+                        "name": m.entity.name,
+                        "type": m.entity.type,
+                    },
+                    "count": m.count,
+                    "spans": m.spans,
+                    "source": m.source,
+                }
+                for m in sorted(article.mentions, key=_mention_order)
+            ]
+        else:
+            out[name] = getattr(article, name)
+    return out
+
+
+def _mention_order(mention: Mention) -> tuple[int, str]:
+    first = mention.spans[0][0] if mention.spans else 1 << 30
+    return first, mention.entity.name
+
+
+# Writes --------------------------------------------------------------------
+
+
+def _render_into(article: Article, body: str, body_format: str) -> None:
+    rendered = render_body(body, body_format)  # type: ignore[arg-type]
+    article.body = body
+    article.body_format = body_format
+    article.body_html = rendered.html
+    article.body_text = rendered.text
+    article.word_count = count_words(rendered.text)
+    article.reading_time_minutes = reading_time_minutes(article.word_count)
+    if article.summary_derived or article.summary is None:
+        article.summary = derive_summary(rendered.text)
+        article.summary_derived = article.summary is not None
+
+
+def _snapshot(article: Article) -> dict[str, Any]:
+    return {
+        "slug": article.slug,
+        "title": article.title,
+        "summary": None if article.summary_derived else article.summary,
+        "body": article.body,
+        "body_format": article.body_format,
+        "authors": list(article.authors),
+        "section": article.section,
+        "language": article.language,
+        "status": article.status,
+        "published_at": article.published_at.isoformat() if article.published_at else None,
+        "canonical_url": article.canonical_url,
+        "source": article.source,
+        "image": article.image,
+        "tags": [link.tag.name for link in article.tag_links],
+        "entities": [{"id": str(m.entity_id)} for m in article.mentions if m.source == "manual"],
+    }
+
+
+async def _set_tags(session: AsyncSession, article: Article, refs: list[str]) -> None:
+    tags = await tags_service.resolve_tags(session, refs)
+    article.tag_links = [
+        ArticleTag(tag_id=tag.id, tag=tag, position=i) for i, tag in enumerate(tags)
+    ]
+
+
+async def _set_mentions(
+    session: AsyncSession, article: Article, refs: list[MentionIn], now: datetime
+) -> None:
+    entities = await entities_service.resolve_entities(session, refs, now=now)
+    spans = entities_service.find_spans(article.body_text, entities)
+    article.mentions = [
+        Mention(
+            entity_id=entity.id,
+            entity=entity,
+            source="manual",
+            count=len(spans.get(entity.id, [])),
+            spans=spans.get(entity.id, []),
+        )
+        for entity in entities
+    ]
+
+
+async def _apply(
+    session: AsyncSession, article: Article, values: dict[str, Any], *, now: datetime
+) -> None:
+    """Apply validated field values to a new or loaded article."""
+    if "slug" in values and values["slug"] is not None and values["slug"] != article.slug:
+        await ensure_slug_free(session, Article, values["slug"], exclude_id=article.id)
+        await claim_slug(session, Article, values["slug"])
+        if article.slug:
+            await remember_old_slug(session, Article, article.slug, article.id)
+        article.slug = values["slug"]
+    for name in ("title", "authors", "section", "language", "canonical_url", "source"):
+        if name in values:
+            setattr(article, name, values[name])
+    if "image" in values:
+        image = values["image"]
+        article.image = None if image is None else {k: v for k, v in image.items() if v is not None}
+    if "summary" in values:
+        article.summary = values["summary"]
+        article.summary_derived = False
+    if "status" in values and values["status"] is not None:
+        article.status = values["status"]
+    if "published_at" in values:
+        article.published_at = values["published_at"]
+    if article.status == "published" and article.published_at is None:
+        article.published_at = now
+    if "body" in values or "body_format" in values:
+        _render_into(
+            article,
+            values.get("body", article.body) or "",
+            values.get("body_format") or article.body_format,
+        )
+    elif "summary" in values and values["summary"] is None:
+        article.summary = derive_summary(article.body_text)
+        article.summary_derived = article.summary is not None
+    if "tags" in values:
+        await _set_tags(session, article, values["tags"] or [])
+    if "entities" in values:
+        await _set_mentions(
+            session, article, [MentionIn(**e) for e in values["entities"] or []], now
+        )
+
+
+async def _record(session: AsyncSession, article: Article, event: str, now: datetime) -> None:
+    await record_change(
+        session,
+        resource_type="articles",
+        resource_id=article.id,
+        event=event,
+        version=article.version,
+        public=article.status == "published" and article.deleted_at is None,
+        visible_from=article.published_at if article.status == "published" else None,
+    )
+
+
+async def create_article(
+    session: AsyncSession, *, data: ArticleCreate, principal: Principal, now: datetime
+) -> Article:
+    article = Article(
+        id=uuid.uuid4(),
+        slug="",
+        body_format=data.body_format,
+        status=data.status,
+        authors=[],
+        summary=None,
+        summary_derived=True,
+        created_at=now,
+        updated_at=now,
+        updated_by=principal.actor,
+        tag_links=[],
+        mentions=[],
+    )
+    values = data.model_dump()
+    if values["summary"] is not None:
+        article.summary_derived = False
+    if data.slug is None:
+        values.pop("slug")
+        article.slug = await allocate_slug(
+            session, Article, make_slug(data.title, fallback="article")
+        )
+        await claim_slug(session, Article, article.slug)
+    await _apply(session, article, values, now=now)
+    if "body" not in values:
+        _render_into(article, "", data.body_format)
+    session.add(article)
+    await session.flush()
+    await _record(session, article, "created", now)
+    return article
+
+
+def _changed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    return [name for name in TRACKED if before.get(name) != after.get(name)]
+
+
+async def update_article(
+    session: AsyncSession,
+    article: Article,
+    *,
+    values: dict[str, Any],
+    principal: Principal,
+    precondition: Precondition,
+    now: datetime,
+) -> Article:
+    """Apply ``values`` (already merged for PATCH, complete for PUT) as one new version."""
+    precondition.check(article)
+    before = _snapshot(article)
+    was_public = is_visible(article, now)
+    old_version = article.version
+    await _apply(session, article, values, now=now)
+    after = _snapshot(article)
+    changed = _changed(before, after)
+    if not changed:
+        return article
+    session.add(
+        ArticleRevision(
+            article_id=article.id,
+            version=old_version,
+            snapshot=before,
+            changed_fields=changed,
+            actor=article.updated_by,
+            created_at=article.updated_at,
+        )
+    )
+    article.updated_at = now
+    article.updated_by = principal.actor
+    await flush_versioned(session, article)
+    event = "updated"
+    if article.status == "published" and not was_public and "status" in changed:
+        event = "published"
+    elif was_public and article.status != "published":
+        event = "unpublished"
+    await _record(session, article, event, now)
+    return article
+
+
+async def delete_article(
+    session: AsyncSession,
+    article: Article,
+    *,
+    purge: bool,
+    principal: Principal,
+    precondition: Precondition,
+    now: datetime,
+) -> None:
+    precondition.check(article)
+    if not purge:
+        article.updated_by = principal.actor
+    await trash_or_purge(session, article, purge=purge, now=now)
+    await _record(session, article, "deleted", now)

@@ -1,0 +1,56 @@
+"""Recording the change feed, in the writing transaction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Change, Counter
+from app.models.base import utcnow
+
+CHANGES_COUNTER = "changes"
+
+
+async def next_seq(session: AsyncSession) -> int:
+    """The feed position of the next event.
+
+    One counter row, bumped in the writing transaction, holds its row lock until
+    commit: events are numbered in commit order, so a client that has read up
+    to N never later finds an event below N.
+    """
+    seq = await session.scalar(
+        update(Counter)
+        .where(Counter.name == CHANGES_COUNTER)
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
+    )
+    if seq is None:
+        raise RuntimeError("The change counter is missing: run `lede migrate`.")
+    return int(seq)
+
+
+async def record_change(
+    session: AsyncSession,
+    *,
+    resource_type: str,
+    resource_id: uuid.UUID,
+    event: str,
+    version: int,
+    public: bool,
+    visible_from: datetime | None = None,
+) -> None:
+    session.add(
+        Change(
+            seq=await next_seq(session),
+            resource_type=resource_type,
+            resource_id=resource_id,
+            event=event,
+            version=version,
+            occurred_at=utcnow(),
+            public=public,
+            visible_from=visible_from,
+        )
+    )

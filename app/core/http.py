@@ -1,0 +1,120 @@
+"""JSON responses, entity tags and cache headers (RFC 9110 §8.8, §13; RFC 9111)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
+
+import orjson
+from fastapi import Request
+from starlette.responses import Response
+
+from app.core.config import Settings
+
+
+def _default(value: Any) -> Any:
+    # asyncpg hands back its own UUID subclass, which orjson does not take as a UUID.
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def dumps(content: Any) -> bytes:
+    return orjson.dumps(
+        content, default=_default, option=orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
+    )
+
+
+class JSONBody(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return dumps(content)
+
+
+def version_etag(resource_id: object, version: int) -> str:
+    return f'"{resource_id}-{version}"'
+
+
+def body_etag(body: bytes) -> str:
+    return f'W/"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
+
+
+def _tags(header: str) -> list[str]:
+    return [tag.strip() for tag in header.split(",") if tag.strip()]
+
+
+def _weak_equal(a: str, b: str) -> bool:
+    return a.removeprefix("W/") == b.removeprefix("W/")
+
+
+def if_none_match_hits(request: Request, etag: str) -> bool:
+    """RFC 9110 §13.1.2: weak comparison, ``*`` matches any current representation."""
+    header = request.headers.get("if-none-match")
+    if header is None:
+        return False
+    return any(tag == "*" or _weak_equal(tag, etag) for tag in _tags(header))
+
+
+def not_modified_since(request: Request, last_modified: datetime | None) -> bool:
+    header = request.headers.get("if-modified-since")
+    if header is None or last_modified is None or "if-none-match" in request.headers:
+        return False
+    try:
+        since = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return False
+    if since.tzinfo is None:
+        return False
+    return last_modified.replace(microsecond=0) <= since
+
+
+def if_match_tags(request: Request) -> list[str] | None:
+    header = request.headers.get("if-match")
+    return None if header is None else _tags(header)
+
+
+def cache_control(settings: Settings, *, public: bool) -> str:
+    if not public:
+        return "private, no-store"
+    return (
+        f"public, max-age={settings.cache_max_age}, "
+        f"stale-while-revalidate={settings.cache_stale_while_revalidate}"
+    )
+
+
+def http_date(value: datetime) -> str:
+    return format_datetime(value, usegmt=True)
+
+
+def cached_json(
+    request: Request,
+    content: Any,
+    *,
+    settings: Settings,
+    public: bool,
+    etag: str | None = None,
+    last_modified: datetime | None = None,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """A JSON GET response with validators; 304 when the client's copy is current."""
+    body = dumps(content)
+    tag = etag or body_etag(body)
+    response_headers = {
+        "ETag": tag,
+        "Cache-Control": cache_control(settings, public=public),
+        "Vary": "Authorization, Accept-Encoding",
+    }
+    if last_modified is not None:
+        response_headers["Last-Modified"] = http_date(last_modified)
+    response_headers.update(headers or {})
+    if if_none_match_hits(request, tag) or not_modified_since(request, last_modified):
+        return Response(status_code=304, headers=response_headers)
+    return Response(
+        body, status_code=status_code, headers=response_headers, media_type="application/json"
+    )

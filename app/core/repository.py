@@ -1,0 +1,251 @@
+"""What articles, entities and tags share: look-up by id, slug or former slug; slug allocation."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.interfaces import ORMOption
+
+from app.core.errors import (
+    Conflict,
+    Gone,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    field_error,
+    invalid,
+)
+from app.core.http import version_etag
+from app.core.pagination import Page, decode_cursor, encode_cursor
+from app.core.slugs import SLUG_MAX, is_uuid
+from app.models import SlugRedirect
+from app.models.base import VersionedMixin
+
+M = TypeVar("M", bound=VersionedMixin)
+
+
+@dataclass(frozen=True, slots=True)
+class Found(Generic[M]):
+    """A resource found by ``ref``; ``moved_to`` is set when ``ref`` was a former slug."""
+
+    item: M | None
+    moved_to: str | None = None
+
+
+def resource_type(model: type[VersionedMixin]) -> str:
+    return str(model.__tablename__)  # type: ignore[attr-defined]
+
+
+async def find_by_ref(
+    session: AsyncSession,
+    model: type[M],
+    ref: str,
+    *,
+    options: Sequence[ORMOption] = (),
+    for_update: bool = False,
+) -> Found[M]:
+    if len(ref) > SLUG_MAX:
+        return Found(None)
+    if is_uuid(ref):
+        condition: Any = model.id == uuid.UUID(ref)
+    else:
+        condition = model.slug == ref
+    statement = select(model).where(condition).options(*options)
+    if for_update:
+        statement = statement.with_for_update()
+    item = (await session.execute(statement)).scalar_one_or_none()
+    if item is not None or is_uuid(ref):
+        return Found(item)
+    target = await session.scalar(
+        select(model.slug)
+        .join(SlugRedirect, SlugRedirect.target_id == model.id)
+        .where(SlugRedirect.resource_type == resource_type(model), SlugRedirect.slug == ref)
+    )
+    return Found(None, moved_to=target)
+
+
+async def find_resource(
+    session: AsyncSession,
+    model: type[M],
+    ref: str,
+    *,
+    sees_trash: bool,
+    label: str,
+) -> Found[M]:
+    """An entity or tag by ``ref``: 404 when unknown, 410 when trashed (unless ``sees_trash``)."""
+    found = await find_by_ref(session, model, ref)
+    if found.item is None and found.moved_to is None:
+        raise NotFound(f"No {label} {ref!r}.")
+    if found.item is not None and found.item.deleted_at is not None and not sees_trash:
+        raise Gone(f"The {label} {ref!r} has been deleted.")
+    return found
+
+
+async def allocate_slug(
+    session: AsyncSession, model: type[M], base: str, *, exclude_id: uuid.UUID | None = None
+) -> str:
+    """``base``, or ``base-2``, ``base-3``… whichever no other resource holds."""
+    base = base[: SLUG_MAX - 8].rstrip("-")
+    statement = select(model.slug).where(or_(model.slug == base, model.slug.like(f"{base}-%")))
+    if exclude_id is not None:
+        statement = statement.where(model.id != exclude_id)
+    taken = set((await session.scalars(statement)).all())
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+async def ensure_slug_free(
+    session: AsyncSession, model: type[M], slug: str, *, exclude_id: uuid.UUID | None = None
+) -> None:
+    """An explicit slug that another resource holds is a conflict the client must resolve."""
+    statement = select(model.id).where(model.slug == slug)
+    if exclude_id is not None:
+        statement = statement.where(model.id != exclude_id)
+    if await session.scalar(statement) is not None:
+        raise Conflict(
+            f"The slug {slug!r} is already used.",
+            errors=[field_error(["body", "slug"], "Already used by another resource.")],
+        )
+
+
+async def remember_old_slug(
+    session: AsyncSession, model: type[M], old_slug: str, target_id: uuid.UUID
+) -> None:
+    """Keep answering the former slug with a redirect to ``target_id``."""
+    kind = resource_type(model)
+    await session.execute(
+        delete(SlugRedirect).where(
+            SlugRedirect.resource_type == kind, SlugRedirect.slug == old_slug
+        )
+    )
+    session.add(SlugRedirect(resource_type=kind, slug=old_slug, target_id=target_id))
+
+
+async def claim_slug(session: AsyncSession, model: type[M], slug: str) -> None:
+    """A current slug wins over a former one: drop any redirect that used it."""
+    await session.execute(
+        delete(SlugRedirect).where(
+            SlugRedirect.resource_type == resource_type(model), SlugRedirect.slug == slug
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Precondition:
+    """What the client's If-Match said, and whether the deployment insists on it."""
+
+    tags: list[str] | None
+    required: bool
+
+    def check(self, item: VersionedMixin) -> None:
+        if self.tags is None:
+            if self.required:
+                raise PreconditionRequired(
+                    "Send If-Match with the ETag you last read, so edits are never lost."
+                )
+            return
+        current = version_etag(item.id, item.version)
+        if "*" in self.tags or any(t.removeprefix("W/") == current for t in self.tags):
+            return
+        raise stale(item)
+
+
+def stale(item: VersionedMixin) -> PreconditionFailed:
+    current = version_etag(item.id, item.version)
+    return PreconditionFailed(
+        "The resource changed since you read it: fetch it again and reapply your edit.",
+        extra={"current_etag": current},
+        headers={"ETag": current},
+    )
+
+
+async def keyset_page(
+    session: AsyncSession,
+    model: type[M],
+    *,
+    columns: Sequence[Any],
+    where: Sequence[ColumnElement[bool]],
+    sort: str,
+    key: Any,
+    descending: bool,
+    page: Page,
+) -> tuple[list[Any], int, str | None]:
+    """One page of ``columns`` ordered by ``key`` then id, the total, and the next cursor.
+
+    ``key`` is a never-NULL expression, labelled ``sort_key`` among ``columns`` so
+    the cursor can carry its value; ids break ties, so the order is total.
+    """
+    condition = and_(true(), *where)
+    total = await session.scalar(select(func.count()).select_from(model).where(condition)) or 0
+    statement = select(*columns).where(condition)
+    if page.cursor is not None:
+        raw_value, raw_id = decode_cursor(page.cursor, sort, 2)
+        try:
+            last_id = uuid.UUID(str(raw_id))
+            value = _cursor_value(key, raw_value)
+        except (ValueError, TypeError):
+            raise invalid(["query", "cursor"], "The cursor is not valid.") from None
+        if descending:
+            statement = statement.where(or_(key < value, and_(key == value, model.id < last_id)))
+        else:
+            statement = statement.where(or_(key > value, and_(key == value, model.id > last_id)))
+    order = (key.desc(), model.id.desc()) if descending else (key.asc(), model.id.asc())
+    statement = statement.order_by(*order).limit(page.limit + 1)
+    if page.cursor is None and page.offset:
+        statement = statement.offset(page.offset)
+    rows = list((await session.execute(statement)).all())
+    next_cursor = None
+    if len(rows) > page.limit:
+        rows = rows[: page.limit]
+        last = rows[-1]
+        value = last.sort_key
+        next_cursor = encode_cursor(
+            sort, [value.isoformat() if isinstance(value, datetime) else value, str(last.id)]
+        )
+    return rows, total, next_cursor
+
+
+def _cursor_value(key: Any, raw: Any) -> Any:
+    python_type = key.type.python_type
+    if python_type is datetime:
+        return datetime.fromisoformat(str(raw))
+    if not isinstance(raw, python_type):
+        raise TypeError("cursor value of the wrong type")
+    return raw
+
+
+async def flush_versioned(session: AsyncSession, item: VersionedMixin) -> None:
+    """Write pending changes; a concurrent edit in between is a 412, not a lost update."""
+    try:
+        await session.flush()
+    except StaleDataError:
+        raise stale(item) from None
+
+
+async def trash_or_purge(
+    session: AsyncSession, item: VersionedMixin, *, purge: bool, now: datetime
+) -> None:
+    """Move to the trash (kept, answered 410), or remove for good with ``purge``."""
+    if purge:
+        await session.execute(delete(type(item)).where(type(item).id == item.id))
+        session.expunge(item)
+    elif item.deleted_at is None:
+        item.deleted_at = now
+        item.updated_at = now
+        await flush_versioned(session, item)
+
+
+def escape_like(text: str) -> str:
+    """Match ``text`` literally inside a LIKE pattern (with ``escape="\\"``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,86 @@
+"""Building the responses resources and collections answer with."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import Request
+from starlette.responses import RedirectResponse, Response
+
+from app.core.config import Settings
+from app.core.http import cache_control, cached_json, dumps, version_etag
+from app.core.pagination import Page, base_url, envelope
+from app.models.base import VersionedMixin
+
+
+def resource_response(
+    request: Request,
+    content: dict[str, Any],
+    *,
+    resource: VersionedMixin,
+    settings: Settings,
+    public: bool,
+    status_code: int = 200,
+    location: str | None = None,
+) -> Response:
+    """A single resource, tagged with its version; written ones are never cached."""
+    etag = version_etag(resource.id, resource.version)
+    if request.method == "GET":
+        return cached_json(
+            request,
+            content,
+            settings=settings,
+            public=public,
+            etag=etag,
+            last_modified=resource.updated_at,
+        )
+    headers = {"ETag": etag, "Cache-Control": "no-store"}
+    if location is not None:
+        headers["Location"] = location
+    return Response(
+        dumps(content), status_code=status_code, headers=headers, media_type="application/json"
+    )
+
+
+def collection_response(
+    request: Request,
+    data: list[Any],
+    *,
+    settings: Settings,
+    public: bool,
+    page: Page,
+    total: int,
+    next_cursor: str | None,
+    meta: dict[str, Any] | None = None,
+    last_modified: datetime | None = None,
+) -> Response:
+    body, headers = envelope(
+        request, data, page=page, total=total, next_cursor=next_cursor, meta=meta
+    )
+    return cached_json(
+        request,
+        body,
+        settings=settings,
+        public=public,
+        headers=headers,
+        last_modified=last_modified,
+    )
+
+
+def moved_response(
+    request: Request, collection: str, slug: str, *, settings: Settings, public: bool
+) -> Response:
+    """301 from a former slug to the current one, keeping the rest of the path and the query."""
+    prefix = f"/v1/{collection}/"
+    rest = request.url.path[len(prefix) :].partition("/")[2]
+    target = f"{base_url(request)}{prefix}{slug}" + (f"/{rest}" if rest else "")
+    if request.url.query:
+        target += f"?{request.url.query}"
+    return RedirectResponse(
+        target, status_code=301, headers={"Cache-Control": cache_control(settings, public=public)}
+    )
+
+
+def no_content() -> Response:
+    return Response(status_code=204, headers={"Cache-Control": "no-store"})

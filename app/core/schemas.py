@@ -1,0 +1,52 @@
+"""Base classes for request and response bodies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, field_validator
+
+from app.core.slugs import slug_problem
+
+_FORBIDDEN = {chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"} | {"\x7f"}
+
+
+def _reject_unstorable(value: str) -> str:
+    # PostgreSQL cannot store NUL in text, and no encoder can write a lone
+    # surrogate: reject both at the edge as a 422 rather than fail at insert.
+    if any(ch in _FORBIDDEN or "\ud800" <= ch <= "\udfff" for ch in value):
+        raise ValueError("control characters and lone surrogates are not allowed")
+    return value
+
+
+def _walk(value: Any) -> Any:
+    if isinstance(value, str):
+        return _reject_unstorable(value)
+    if isinstance(value, list):
+        return [_walk(v) for v in value]
+    if isinstance(value, dict):
+        return {_walk(k): _walk(v) for k, v in value.items()}
+    return value
+
+
+class InputModel(BaseModel):
+    """A request body: unknown fields are rejected, strings must be storable."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        return _walk(value)
+
+
+def _valid_slug(value: str) -> str:
+    problem = slug_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+Slug = Annotated[str, AfterValidator(_valid_slug)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

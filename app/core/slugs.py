@@ -1,0 +1,51 @@
+"""Slugs: lowercase ASCII words joined by hyphens, never shaped like a UUID."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+
+from slugify import slugify
+
+SLUG_MAX = 200
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+_SLUG_RE = re.compile(SLUG_PATTERN)
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def make_slug(text: str, *, fallback: str) -> str:
+    """A slug from a title or name, transliterated (``马里`` → ``ma-li``)."""
+    # Apostrophes join the word rather than split it: "Mali's" → "malis".
+    slug = slugify(
+        text, max_length=120, word_boundary=True, replacements=[["\u2019", ""], ["'", ""]]
+    )
+    if not slug:
+        return fallback
+    # A UUID-shaped slug would be read as an id by /{ref} routes.
+    return f"{fallback}-{slug}" if is_uuid(slug) else slug
+
+
+def slug_problem(slug: str) -> str | None:
+    """Why a slug given by a client is not acceptable, or None."""
+    if len(slug) > SLUG_MAX:
+        return f"A slug has at most {SLUG_MAX} characters."
+    if not _SLUG_RE.match(slug):
+        return "A slug is lowercase ASCII letters and digits separated by single hyphens."
+    if is_uuid(slug):
+        return "A slug must not look like a UUID."
+    return None
+
+
+def fold_name(name: str) -> str:
+    """The key names are compared by: case, accents and spacing ignored (António = antonio)."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(stripped.split())

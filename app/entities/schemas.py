@@ -1,0 +1,54 @@
+"""Entity request and response bodies."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from app.core.schemas import InputModel, Slug
+
+EntityType = Literal["person", "organization", "location", "event", "other"]
+EntityName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Description = Annotated[str, StringConstraints(max_length=2000)]
+Aliases = Annotated[list[EntityName], Field(max_length=100)]
+ExternalIds = Annotated[
+    dict[Annotated[str, StringConstraints(min_length=1, max_length=50)], Any],
+    Field(max_length=20),
+]
+
+
+class EntityCreate(InputModel):
+    name: EntityName
+    type: EntityType
+    slug: Slug | None = None
+    aliases: Aliases = Field(default_factory=list)
+    description: Description | None = None
+    external_ids: ExternalIds = Field(default_factory=dict)
+
+
+class EntityUpdate(InputModel):
+    name: EntityName | None = None
+    type: EntityType | None = None
+    slug: Slug | None = None
+    aliases: Aliases | None = None
+    description: Description | None = None
+    external_ids: ExternalIds | None = None
+
+
+class EntityRead(BaseModel):
+    id: uuid.UUID
+    slug: str
+    name: str
+    type: EntityType
+    aliases: list[str]
+    description: str | None
+    external_ids: dict[str, Any]
+    article_count: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int

@@ -1,0 +1,43 @@
+"""Liveness, readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import text
+from starlette.responses import Response
+
+from app.core.db import DatabaseDep
+from app.core.errors import is_database_unavailable, problem_response
+from app.core.http import JSONBody
+from app.core.schema import SchemaBehind, check_schema
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", responses={200: {"description": "The process is alive."}})
+async def healthz() -> Response:
+    """The process answers; says nothing of the database."""
+    return JSONBody({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/readyz",
+    responses={200: {"description": "Ready."}, 503: {"description": "Not ready."}},
+)
+async def readyz(database: DatabaseDep) -> Response:
+    """Ready to serve: the database answers and its schema is at head."""
+    try:
+        async with database.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        await check_schema(database.engine)
+    except SchemaBehind as exc:
+        return problem_response(503, detail=str(exc), headers={"Retry-After": "30"})
+    except Exception as exc:
+        if not is_database_unavailable(exc):
+            raise
+        return problem_response(
+            503, detail="The database is unreachable.", headers={"Retry-After": "5"}
+        )
+    return JSONBody(
+        {"status": "ready", "database": database.dialect}, headers={"Cache-Control": "no-store"}
+    )

@@ -1,0 +1,71 @@
+"""/v1/keys: API key administration (admin role)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, StringConstraints
+from starlette.responses import Response
+
+from app.core.db import SessionDep
+from app.core.deps import NowDep
+from app.core.errors import problem_responses
+from app.core.http import JSONBody
+from app.core.schemas import InputModel
+from app.core.security import AdminDep, Role
+from app.keys import service
+
+router = APIRouter(prefix="/v1/keys", tags=["keys"])
+
+
+class KeyCreate(InputModel):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    role: Role
+
+
+class KeyRead(BaseModel):
+    id: uuid.UUID
+    name: str
+    role: Role
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class KeyCreated(KeyRead):
+    key: str
+
+
+@router.get("", responses={200: {"model": list[KeyRead]}, **problem_responses(401, 403)})
+async def list_keys(session: SessionDep, _: AdminDep) -> Response:
+    """Every API key (never its secret)."""
+    keys = await service.list_keys(session)
+    return JSONBody(
+        {"data": [service.to_dict(k) for k in keys]}, headers={"Cache-Control": "no-store"}
+    )
+
+
+@router.post(
+    "", status_code=201, responses={201: {"model": KeyCreated}, **problem_responses(401, 403, 422)}
+)
+async def create_key(data: KeyCreate, session: SessionDep, _: AdminDep, now: NowDep) -> Response:
+    """Make a key; its secret is in this response only."""
+    key, raw = await service.create_key(session, name=data.name, role=data.role, now=now)
+    return JSONBody(
+        {**service.to_dict(key), "key": raw}, status_code=201, headers={"Cache-Control": "no-store"}
+    )
+
+
+@router.delete("/{ref}", status_code=204, responses=problem_responses(401, 403, 404))
+async def revoke_key(
+    ref: Annotated[str, Path(max_length=200, description="Key id or name.")],
+    session: SessionDep,
+    _: AdminDep,
+    now: NowDep,
+) -> Response:
+    """Revoke a key; it stops working at once in this worker, within seconds in others."""
+    await service.revoke_key(session, ref, now=now)
+    return Response(status_code=204)

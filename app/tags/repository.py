@@ -1,0 +1,72 @@
+"""Tag queries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.articles.repository import visible_clause
+from app.core.pagination import Page
+from app.core.repository import escape_like, keyset_page
+from app.core.slugs import fold_name
+from app.models import Article, ArticleTag, Tag
+
+TagSort = Literal["-article_count", "name"]
+
+
+def article_count(now: datetime) -> Any:
+    """Published articles carrying the tag, as a correlated scalar subquery."""
+    return (
+        select(func.count())
+        .select_from(ArticleTag)
+        .join(Article, Article.id == ArticleTag.article_id)
+        .where(ArticleTag.tag_id == Tag.id, visible_clause(now))
+        .scalar_subquery()
+    )
+
+
+def columns(now: datetime) -> tuple[Any, ...]:
+    return (
+        Tag.id,
+        Tag.slug,
+        Tag.name,
+        Tag.description,
+        article_count(now).label("article_count"),
+        Tag.created_at,
+        Tag.updated_at,
+        Tag.version,
+    )
+
+
+async def count_for(session: AsyncSession, tag: Tag, now: datetime) -> int:
+    return int(await session.scalar(select(article_count(now)).where(Tag.id == tag.id)) or 0)
+
+
+async def find_by_keys(
+    session: AsyncSession, keys: Sequence[str], slugs: Sequence[str]
+) -> list[Tag]:
+    statement = select(Tag).where(or_(Tag.name_key.in_(keys), Tag.slug.in_(slugs)))
+    return list((await session.scalars(statement)).all())
+
+
+async def list_page(
+    session: AsyncSession, *, q: str | None, sort: TagSort, page: Page, now: datetime
+) -> tuple[list[Any], int, str | None]:
+    where: list[ColumnElement[bool]] = [Tag.deleted_at.is_(None)]
+    if q:
+        where.append(Tag.name_key.like(f"{escape_like(fold_name(q))}%", escape="\\"))
+    key = article_count(now) if sort == "-article_count" else Tag.name_key
+    return await keyset_page(
+        session,
+        Tag,
+        columns=(*columns(now), key.label("sort_key")),
+        where=where,
+        sort=sort,
+        key=key,
+        descending=sort == "-article_count",
+        page=page,
+    )

@@ -1,0 +1,185 @@
+"""Tag use cases."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.changes.service import record_change
+from app.core.errors import Conflict, field_error
+from app.core.pagination import Page
+from app.core.repository import (
+    Found,
+    Precondition,
+    allocate_slug,
+    claim_slug,
+    ensure_slug_free,
+    find_resource,
+    flush_versioned,
+    remember_old_slug,
+    trash_or_purge,
+)
+from app.core.security import Principal
+from app.core.slugs import fold_name, make_slug
+from app.models import Tag
+from app.tags import repository
+from app.tags.repository import TagSort
+from app.tags.schemas import TagCreate
+
+
+async def resolve_tags(session: AsyncSession, refs: Sequence[str]) -> list[Tag]:
+    """Tags by slug or name, in the order given; unknown ones are created."""
+    wanted = list(dict.fromkeys(r.strip() for r in refs if r.strip()))
+    found = await repository.find_by_keys(session, [fold_name(r) for r in wanted], wanted)
+    by_slug = {t.slug: t for t in found}
+    by_key = {t.name_key: t for t in found}
+    tags: list[Tag] = []
+    for ref in wanted:
+        tag = by_slug.get(ref) or by_key.get(fold_name(ref))
+        if tag is None:
+            tag = Tag(
+                id=uuid.uuid4(),
+                name=" ".join(ref.split()),
+                name_key=fold_name(ref),
+                slug=await allocate_slug(session, Tag, make_slug(ref, fallback="tag")),
+            )
+            session.add(tag)
+            await session.flush()
+            await _record(session, tag, "created")
+            by_key[tag.name_key] = tag
+            by_slug[tag.slug] = tag
+        elif tag.deleted_at is not None:
+            tag.deleted_at = None
+        if tag not in tags:
+            tags.append(tag)
+    return tags
+
+
+async def _record(session: AsyncSession, tag: Tag, event: str) -> None:
+    await record_change(
+        session,
+        resource_type="tags",
+        resource_id=tag.id,
+        event=event,
+        version=tag.version,
+        public=tag.deleted_at is None,
+    )
+
+
+async def find_tag(
+    session: AsyncSession, ref: str, *, principal: Principal, include_deleted: bool = False
+) -> Found[Tag]:
+    return await find_resource(
+        session, Tag, ref, sees_trash=include_deleted and principal.sees_drafts, label="tag"
+    )
+
+
+def to_dict(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "slug": row.slug,
+        "name": row.name,
+        "description": row.description,
+        "article_count": row.article_count,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+        "version": row.version,
+    }
+
+
+async def read_tag(session: AsyncSession, tag: Tag, now: datetime) -> dict[str, Any]:
+    return {
+        "id": tag.id,
+        "slug": tag.slug,
+        "name": tag.name,
+        "description": tag.description,
+        "article_count": await repository.count_for(session, tag, now),
+        "created_at": tag.created_at,
+        "updated_at": tag.updated_at,
+        "version": tag.version,
+    }
+
+
+async def list_tags(
+    session: AsyncSession, *, q: str | None, sort: TagSort, page: Page, now: datetime
+) -> tuple[list[dict[str, Any]], int, str | None]:
+    rows, total, next_cursor = await repository.list_page(
+        session, q=q, sort=sort, page=page, now=now
+    )
+    return [to_dict(r) for r in rows], total, next_cursor
+
+
+async def _ensure_name_free(session: AsyncSession, name: str, exclude: uuid.UUID | None) -> None:
+    for tag in await repository.find_by_keys(session, [fold_name(name)], []):
+        if tag.id != exclude:
+            raise Conflict(
+                f"A tag named {tag.name!r} exists already.",
+                errors=[field_error(["body", "name"], "Already used by another tag.")],
+            )
+
+
+async def create_tag(session: AsyncSession, *, data: TagCreate, now: datetime) -> Tag:
+    await _ensure_name_free(session, data.name, None)
+    if data.slug is not None:
+        await ensure_slug_free(session, Tag, data.slug)
+        slug = data.slug
+    else:
+        slug = await allocate_slug(session, Tag, make_slug(data.name, fallback="tag"))
+    await claim_slug(session, Tag, slug)
+    tag = Tag(
+        id=uuid.uuid4(),
+        name=" ".join(data.name.split()),
+        name_key=fold_name(data.name),
+        slug=slug,
+        description=data.description,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(tag)
+    await session.flush()
+    await _record(session, tag, "created")
+    return tag
+
+
+async def update_tag(
+    session: AsyncSession,
+    tag: Tag,
+    *,
+    values: dict[str, Any],
+    precondition: Precondition,
+    now: datetime,
+) -> Tag:
+    precondition.check(tag)
+    changed = False
+    if values.get("name") is not None and values["name"] != tag.name:
+        await _ensure_name_free(session, values["name"], tag.id)
+        tag.name = " ".join(values["name"].split())
+        tag.name_key = fold_name(values["name"])
+        changed = True
+    if values.get("slug") is not None and values["slug"] != tag.slug:
+        await ensure_slug_free(session, Tag, values["slug"], exclude_id=tag.id)
+        await claim_slug(session, Tag, values["slug"])
+        await remember_old_slug(session, Tag, tag.slug, tag.id)
+        tag.slug = values["slug"]
+        changed = True
+    if "description" in values and values["description"] != tag.description:
+        tag.description = values["description"]
+        changed = True
+    if not changed:
+        return tag
+    tag.updated_at = now
+    await flush_versioned(session, tag)
+    await _record(session, tag, "updated")
+    return tag
+
+
+async def delete_tag(
+    session: AsyncSession, tag: Tag, *, purge: bool, precondition: Precondition, now: datetime
+) -> None:
+    precondition.check(tag)
+    await trash_or_purge(session, tag, purge=purge, now=now)
+    await _record(session, tag, "deleted")

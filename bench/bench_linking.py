@@ -1,0 +1,223 @@
+"""Benchmark the entity matcher with many synthetic entities (SPEC §5).
+
+Run ``python -m bench.bench_linking`` or ``python bench/bench_linking.py``
+from the repository root; ``--help`` lists the options. Names and the article
+are generated from a fixed seed, so runs are comparable.
+"""
+
+import argparse
+import gc
+import json
+import random
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+if not __package__:
+    # Run as a file: make the repository root importable.
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.linking.matcher import EntityMatcher
+
+Entry = tuple[str, list[str]]
+
+DEFAULT_FIXTURES = Path("/work/shared/fixtures")
+ARTICLE_WORDS = 1000
+TARGET_FIND_MS = 2.0
+TARGET_BUILD_S = 2.0
+
+# Word lists read better as text than as one-string-per-line literals.
+FIRST_NAMES = """Aaliyah Abdou Adama Ahmed Aïcha Alice Amadou Ana Andrei Anna Antoine Aminata Bakary
+Beatriz Boubacar Carlos Chen Chiara Daniel David Diego Elena Emma Fatima Fatoumata Francesca Hamza
+Hassan Ibrahim Ines Ismaël Jakub James Javier Jean Jonas Joseph Julia Karim Kofi Lars Laura Leila
+Lucas Mamadou Marco Maria Mariam Marta Mateo Mohamed Moussa Nadia Natalia Nikos Olga Omar Oumar
+Paolo Pedro Pierre Priya Rania Ravi Rosa Sabine Salif Samuel Sara Seydou Sofia Sophie Sven Tariq
+Thomas Tomás Valentina Victor Wei Yasmin Youssef Yuki Zainab Zoltán""".split()  # noqa: SIM905
+SYLLABLES = """ba bo ca da de di do fa ga ha ka ke ki ko la le li lo ma me mi mo na ne ni no pa
+ra re ri ro sa se si so ta te ti to va ya za zo""".split()  # noqa: SIM905
+ENDINGS = "a an ar el en er i ia is o on or ov ski son ou".split()  # noqa: SIM905
+ADJECTIVES = """African Atlantic Central Coastal Democratic Eastern European Federal Free General
+Global Independent International Islamic National Northern Pan-African People's Regional
+Republican Royal Sahelian Social Southern United Western World""".split()  # noqa: SIM905
+DOMAINS = """Agriculture Aviation Banking Cocoa Coffee Cotton Development Education Electricity
+Energy Export Fisheries Football Forestry Gold Health Housing Justice Labour Media Mining Oil
+Press Railway Rice Security Shipping Telecom Textile Tourism Trade Transport Uranium Water
+Youth""".split()  # noqa: SIM905
+KINDS = """Agency Alliance Association Authority Bank Board Commission Company Council Federation
+Forum Front Fund Group Institute League Movement Network Party Union""".split()  # noqa: SIM905
+PLACE_KINDS = ["Province", "Region", "District", "River", "Airport"]
+FILLER = """officials said on Tuesday that talks would continue while observers warned that the
+security situation remained fragile and aid deliveries were delayed by the rains""".split()  # noqa: SIM905
+
+
+def _surname(rng: random.Random) -> str:
+    syllables = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(1, 2)))
+    return (syllables + rng.choice(ENDINGS)).capitalize()
+
+
+def _place(rng: random.Random) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3))).capitalize()
+
+
+def _unique(count: int, make: Callable[[], str], taken: set[str]) -> list[str]:
+    names: list[str] = []
+    # Bounded so an --entities beyond what the word lists can name fails instead of hanging.
+    attempts = 20 * count + 100
+    while len(names) < count:
+        if not attempts:
+            raise SystemExit(f"cannot generate {count:,} distinct names; use fewer --entities")
+        attempts -= 1
+        name = make()
+        if name not in taken:
+            taken.add(name)
+            names.append(name)
+    return names
+
+
+def synthetic_entities(count: int, seed: int = 2023) -> list[Entry]:
+    """``count`` entities with about two names each: 50 % persons, 30 % organisations, 20 % places.
+
+    Persons carry their surname as an alias and organisations an acronym, so
+    single-word aliases are shared by several entities, as in real data.
+    """
+    rng = random.Random(seed)
+    taken: set[str] = set()
+    persons = _unique(count // 2, lambda: f"{rng.choice(FIRST_NAMES)} {_surname(rng)}", taken)
+    organisations = _unique(
+        count * 3 // 10,
+        lambda: (
+            f"{rng.choice(ADJECTIVES)} {rng.choice(DOMAINS)} {rng.choice(KINDS)}"
+            + rng.choice(["", f" of {_place(rng)}"])
+        ),
+        taken,
+    )
+    places = _unique(count - len(persons) - len(organisations), lambda: _place(rng), taken)
+    entries: list[Entry] = []
+    entries += [(f"person-{i}", [name, name.split()[-1]]) for i, name in enumerate(persons)]
+    entries += [
+        (f"org-{i}", [name, "".join(word[0] for word in name.split() if word[0].isupper())])
+        for i, name in enumerate(organisations)
+    ]
+    entries += [
+        (f"place-{i}", [name, f"{name} {rng.choice(PLACE_KINDS)}"]) for i, name in enumerate(places)
+    ]
+    return entries
+
+
+def seed_entities(fixtures: Path) -> list[Entry]:
+    records = json.loads((fixtures / "seed-entities.json").read_text(encoding="utf-8"))
+    return [(f"seed-{i}", [r["name"], *r["aliases"]]) for i, r in enumerate(records)]
+
+
+def article(fixtures: Path, synthetic: list[Entry], seed: int = 7) -> str:
+    """The seed story, extended to ``ARTICLE_WORDS`` words with sentences naming other entities."""
+    body: str = json.loads((fixtures / "seed-article.json").read_text(encoding="utf-8"))["body"]
+    rng = random.Random(seed)
+    paragraphs = [body]
+    words = len(body.split())
+    while words < ARTICLE_WORDS:
+        sentence = " ".join(
+            [rng.choice(synthetic)[1][0], *rng.sample(FILLER, 8), "in", rng.choice(synthetic)[1][0]]
+        )
+        paragraphs.append(sentence + ".")
+        words += len(sentence.split())
+    return "\n\n".join(paragraphs)
+
+
+def _time_ms(action: Callable[[], object], runs: int) -> list[float]:
+    timings: list[float] = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def _p95(timings: list[float]) -> float:
+    return statistics.quantiles(timings, n=20)[18]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--entities", type=int, default=100_000, help="synthetic entities")
+    parser.add_argument("--runs", type=int, default=200, help="find() runs")
+    parser.add_argument("--fixtures", type=Path, default=DEFAULT_FIXTURES, help="seed folder")
+    args = parser.parse_args(argv)
+    if args.entities < 10 or args.runs < 2:
+        parser.error("use at least 10 --entities and 2 --runs")
+
+    synthetic = synthetic_entities(args.entities)
+    entries = seed_entities(args.fixtures) + synthetic
+    text = article(args.fixtures, synthetic)
+    names = sum(len(entry[1]) for entry in entries)
+
+    gc.collect()
+    rss_before_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    matcher = EntityMatcher.build(entries)
+    build_s = [time.perf_counter() - started]
+    rss_growth_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before_kib) / 1024
+    for _ in range(2):
+        # Free the previous matcher first: its teardown is not part of a build.
+        del matcher
+        gc.collect()
+        started = time.perf_counter()
+        matcher = EntityMatcher.build(entries)
+        build_s.append(time.perf_counter() - started)
+
+    # Traced separately: tracemalloc slows the build down several times.
+    del matcher
+    gc.collect()
+    tracemalloc.start()
+    matcher = EntityMatcher.build(entries)
+    traced_now, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+
+    changed = [(entity_id, [*names_, "Extra Alias"]) for entity_id, names_ in synthetic[:100]]
+    removed = [entity_id for entity_id, _ in synthetic[100:200]]
+    started = time.perf_counter()
+    changed_matcher = matcher.with_changes(changed, removed)
+    changes_s = time.perf_counter() - started
+    del changed_matcher
+
+    _time_ms(lambda: matcher.find(text), 20)  # warm-up
+    find_ms = _time_ms(lambda: matcher.find(text), args.runs)
+    matches = matcher.find(text)
+    candidates_ms = _time_ms(lambda: matcher.candidates(text, matches), args.runs)
+
+    rows = [
+        ("entities / names", f"{len(matcher):,} / {names:,}", ""),
+        ("article", f"{len(text.split()):,} words, {len(text):,} chars", ""),
+        ("build (median of 3)", f"{statistics.median(build_s):.2f} s", f"≤ {TARGET_BUILD_S} s"),
+        ("with_changes (100 upserts, 100 removals)", f"{changes_s:.2f} s", ""),
+        ("memory: peak RSS growth, first build", f"{rss_growth_mib:.0f} MiB", ""),
+        (
+            "memory: tracemalloc retained / peak",
+            f"{traced_now / 2**20:.0f} / {traced_peak / 2**20:.0f} MiB",
+            "",
+        ),
+        ("find() matches", f"{len(matches)}", ""),
+        (
+            "find() median / p95",
+            f"{statistics.median(find_ms):.2f} / {_p95(find_ms):.2f} ms",
+            f"median ≤ {TARGET_FIND_MS} ms",
+        ),
+        (
+            "candidates() median / p95",
+            f"{statistics.median(candidates_ms):.2f} / {_p95(candidates_ms):.2f} ms",
+            "",
+        ),
+    ]
+    width = max(len(row[0]) for row in rows)
+    value_width = max(len(row[1]) for row in rows)
+    for label, value, target in rows:
+        print(f"{label:<{width}}  {value:>{value_width}}  {target}".rstrip())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
