@@ -16,7 +16,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from app import health
+from app.articles.bulk import router as bulk_router
 from app.articles.router import router as articles_router
+from app.changes.router import router as changes_router
 from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
@@ -26,7 +28,12 @@ from app.core.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from app.core.params import reject_unknown_query_params
 from app.core.schema import check_schema
 from app.entities.router import router as entities_router
+from app.feeds.router import router as feeds_router
 from app.keys.router import router as keys_router
+from app.linking.router import router as linking_router
+from app.ops.metrics import MetricsMiddleware
+from app.ops.metrics import router as metrics_router
+from app.search.router import router as search_router
 from app.tags.router import router as tags_router
 
 STATIC = Path(fastapi_offline.__file__).parent / "static"
@@ -44,9 +51,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database.from_settings(settings)
-        await check_schema(database.engine)
-        app.state.database = database
         try:
+            await check_schema(database.engine)
+            app.state.database = database
             yield
         finally:
             await database.dispose()
@@ -64,7 +71,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for router in (articles_router, entities_router, tags_router, keys_router, health.router):
+    for router in (
+        bulk_router,
+        articles_router,
+        entities_router,
+        tags_router,
+        search_router,
+        linking_router,
+        feeds_router,
+        changes_router,
+        keys_router,
+        health.router,
+        metrics_router,
+    ):
         app.include_router(router)
     _mount_docs(app)
     if settings.cors_origins:
@@ -92,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ],
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app
 

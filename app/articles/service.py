@@ -22,7 +22,7 @@ from app.core.repository import (
     claim_slug,
     ensure_slug_free,
     find_by_ref,
-    flush_versioned,
+    flush_new_version,
     remember_old_slug,
     trash_or_purge,
 )
@@ -334,7 +334,7 @@ async def update_article(
     )
     article.updated_at = now
     article.updated_by = principal.actor
-    await flush_versioned(session, article)
+    await flush_new_version(session, article)
     event = "updated"
     if article.status == "published" and not was_public and "status" in changed:
         event = "published"

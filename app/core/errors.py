@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -213,6 +214,14 @@ async def _integrity_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _stale(request: Request, exc: Exception) -> Response:
+    return problem_response(
+        412,
+        detail="The resource changed while this request was being applied: fetch it again.",
+        instance=request.url.path,
+    )
+
+
 async def _database_unavailable(request: Request, exc: Exception) -> Response:
     log.error("database_unavailable", error=repr(exc)[:500])
     return problem_response(
@@ -260,6 +269,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(StaleDataError, _stale)
     app.add_exception_handler(Exception, _unhandled)
 
 

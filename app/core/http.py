@@ -103,7 +103,32 @@ def cached_json(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     """A JSON GET response with validators; 304 when the client's copy is current."""
-    body = dumps(content)
+    return cached_body(
+        request,
+        dumps(content),
+        media_type="application/json",
+        settings=settings,
+        public=public,
+        etag=etag,
+        last_modified=last_modified,
+        status_code=status_code,
+        headers=headers,
+    )
+
+
+def cached_body(
+    request: Request,
+    body: bytes,
+    *,
+    media_type: str,
+    settings: Settings,
+    public: bool,
+    etag: str | None = None,
+    last_modified: datetime | None = None,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """A GET response of rendered bytes with validators; 304 when the client's copy is current."""
     tag = etag or body_etag(body)
     response_headers = {
         "ETag": tag,
@@ -115,6 +140,4 @@ def cached_json(
     response_headers.update(headers or {})
     if if_none_match_hits(request, tag) or not_modified_since(request, last_modified):
         return Response(status_code=304, headers=response_headers)
-    return Response(
-        body, status_code=status_code, headers=response_headers, media_type="application/json"
-    )
+    return Response(body, status_code=status_code, headers=response_headers, media_type=media_type)

@@ -225,8 +225,9 @@ def _cursor_value(key: Any, raw: Any) -> Any:
     return raw
 
 
-async def flush_versioned(session: AsyncSession, item: VersionedMixin) -> None:
-    """Write pending changes; a concurrent edit in between is a 412, not a lost update."""
+async def flush_new_version(session: AsyncSession, item: VersionedMixin) -> None:
+    """Write pending changes as the next version; a concurrent edit is a 412, not a lost update."""
+    item.version += 1
     try:
         await session.flush()
     except StaleDataError:
@@ -243,7 +244,7 @@ async def trash_or_purge(
     elif item.deleted_at is None:
         item.deleted_at = now
         item.updated_at = now
-        await flush_versioned(session, item)
+        await flush_new_version(session, item)
 
 
 def escape_like(text: str) -> str:

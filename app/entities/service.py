@@ -22,7 +22,7 @@ from app.core.repository import (
     ensure_slug_free,
     find_by_ref,
     find_resource,
-    flush_versioned,
+    flush_new_version,
     remember_old_slug,
     trash_or_purge,
 )
@@ -167,7 +167,7 @@ async def update_entity(
     await session.refresh(entity, ["names"])
     _set_names(entity)
     entity.updated_at = now
-    await flush_versioned(session, entity)
+    await flush_new_version(session, entity)
     await _record(session, entity, "updated")
     return entity
 

@@ -81,12 +81,16 @@ class VersionedMixin(IdMixin, TimestampMixin):
     """Slug-addressed, versioned, trashable resource: articles, entities and tags."""
 
     slug: Mapped[str] = mapped_column(String(200), unique=True)
-    version: Mapped[int] = mapped_column()
+    version: Mapped[int] = mapped_column(default=1)
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
-        # The ORM then updates with "WHERE id = :id AND version = :seen" and bumps
-        # the version in the same statement: a concurrent edit makes it touch no
-        # row (StaleDataError) instead of being silently overwritten.
-        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+        # Every UPDATE then says "WHERE id = :id AND version = :seen": a concurrent
+        # edit makes it touch no row (StaleDataError) instead of being silently
+        # overwritten. The version is bumped by the service, once per change,
+        # however many times the session flushes on the way.
+        return {
+            "version_id_col": cls.__table__.c.version,  # type: ignore[attr-defined]
+            "version_id_generator": False,
+        }

@@ -19,7 +19,7 @@ from app.core.repository import (
     claim_slug,
     ensure_slug_free,
     find_resource,
-    flush_versioned,
+    flush_new_version,
     remember_old_slug,
     trash_or_purge,
 )
@@ -172,7 +172,7 @@ async def update_tag(
     if not changed:
         return tag
     tag.updated_at = now
-    await flush_versioned(session, tag)
+    await flush_new_version(session, tag)
     await _record(session, tag, "updated")
     return tag
 
