@@ -23,6 +23,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.http import JSONBody
+from app.core.idempotency import install_replay_handler
 from app.core.logging import configure_logging
 from app.core.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from app.core.params import reject_unknown_query_params
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_replay_handler(app)
     for router in (
         bulk_router,
         articles_router,

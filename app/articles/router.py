@@ -6,9 +6,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
+from app.articles import revisions as revisions_service
 from app.articles import service
 from app.articles.filters import (
     ARTICLE_FIELDS,
@@ -24,6 +26,8 @@ from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.deps import NowDep, PreconditionDep, SettingsDep
 from app.core.errors import Forbidden, invalid, problem_responses
+from app.core.http import cached_json
+from app.core.idempotency import IdempotencyDep
 from app.core.pagination import Page, PageDep, base_url
 from app.core.repository import Precondition
 from app.core.responses import collection_response, moved_response, no_content, resource_response
@@ -123,11 +127,14 @@ async def create_article(
     principal: EditorDep,
     settings: SettingsDep,
     now: NowDep,
+    idempotency: IdempotencyDep,
 ) -> Response:
     """Create an article; tags and entities named are found or created."""
     article = await service.create_article(session, data=data, principal=principal, now=now)
     article = await service.reload(session, article)
-    return render(request, article, principal, settings, status_code=201)
+    return await idempotency.complete(
+        render(request, article, principal, settings, status_code=201)
+    )
 
 
 @router.get(
@@ -160,6 +167,23 @@ async def get_article(
     )
 
 
+async def _editable(
+    session: AsyncSession,
+    ref: str,
+    principal: Principal,
+    now: datetime,
+    *,
+    include_deleted: bool = False,
+) -> Article:
+    """The article a write addresses: by id or current slug only, never a former one."""
+    found = await service.find_article(
+        session, ref, principal=principal, now=now, include_deleted=include_deleted
+    )
+    if found.item is None:
+        raise invalid(["path", "ref"], f"{ref!r} is a former slug of {found.moved_to!r}.")
+    return found.item
+
+
 async def _edit(
     request: Request,
     ref: str,
@@ -173,13 +197,9 @@ async def _edit(
     for name in NOT_NULLABLE:
         if name in values and values[name] is None:
             raise invalid(["body", name], f"{name} cannot be null.")
-    found = await service.find_article(session, ref, principal=principal, now=now)
-    if found.item is None:
-        raise invalid(
-            ["path", "ref"], f"{ref!r} is a former slug; edit the article at {found.moved_to!r}."
-        )
+    article = await _editable(session, ref, principal, now)
     article = await service.update_article(
-        session, found.item, values=values, principal=principal, precondition=precondition, now=now
+        session, article, values=values, principal=principal, precondition=precondition, now=now
     )
     article = await service.reload(session, article)
     return render(request, article, principal, settings)
@@ -252,12 +272,89 @@ async def delete_article(
     """Move an article to the trash; readers then get 410."""
     if purge and principal.role != "admin":
         raise Forbidden("Purging needs the admin role.")
-    found = await service.find_article(
-        session, ref, principal=principal, now=now, include_deleted=purge
-    )
-    if found.item is None:
-        raise invalid(["path", "ref"], f"{ref!r} is a former slug of {found.moved_to!r}.")
+    article = await _editable(session, ref, principal, now, include_deleted=purge)
     await service.delete_article(
-        session, found.item, purge=purge, principal=principal, precondition=precondition, now=now
+        session, article, purge=purge, principal=principal, precondition=precondition, now=now
     )
     return no_content()
+
+
+class RevisionRead(BaseModel):
+    version: int
+    updated_by: str | None
+    updated_at: datetime
+    changed_fields: list[str]
+    article: dict[str, Any]
+
+
+@router.get(
+    "/{ref}/revisions",
+    responses={
+        200: {"model": list[RevisionRead], "description": "Earlier versions, newest first."},
+        **problem_responses(401, 403, 404, 410),
+    },
+)
+async def list_article_revisions(
+    request: Request,
+    ref: Annotated[str, REF_PATH],
+    session: SessionDep,
+    principal: EditorDep,
+    settings: SettingsDep,
+    now: NowDep,
+) -> Response:
+    """Earlier versions of an article: who, when, what changed."""
+    article = await _editable(session, ref, principal, now, include_deleted=True)
+    revisions = await revisions_service.list_revisions(session, article)
+    return cached_json(
+        request,
+        {"data": revisions, "meta": {"total": len(revisions), "current_version": article.version}},
+        settings=settings,
+        public=False,
+    )
+
+
+@router.post(
+    "/{ref}/revisions/{version}/restore",
+    responses={200: {"model": ArticleRead}, **problem_responses(401, 403, 404, 410, 412, 428)},
+)
+async def restore_article_revision(
+    request: Request,
+    ref: Annotated[str, REF_PATH],
+    version: Annotated[int, Path(ge=1, le=2**31 - 1, description="An earlier version.")],
+    session: SessionDep,
+    principal: EditorDep,
+    settings: SettingsDep,
+    now: NowDep,
+    precondition: PreconditionDep,
+    idempotency: IdempotencyDep,
+) -> Response:
+    """Make an earlier version current again, as a new version."""
+    article = await _editable(session, ref, principal, now)
+    article = await revisions_service.restore_revision(
+        session, article, version, principal=principal, precondition=precondition, now=now
+    )
+    article = await service.reload(session, article)
+    return await idempotency.complete(render(request, article, principal, settings))
+
+
+@router.post(
+    "/{ref}/restore",
+    responses={200: {"model": ArticleRead}, **problem_responses(401, 403, 404, 412, 428)},
+)
+async def untrash_article(
+    request: Request,
+    ref: Annotated[str, REF_PATH],
+    session: SessionDep,
+    principal: EditorDep,
+    settings: SettingsDep,
+    now: NowDep,
+    precondition: PreconditionDep,
+    idempotency: IdempotencyDep,
+) -> Response:
+    """Take an article out of the trash."""
+    article = await _editable(session, ref, principal, now, include_deleted=True)
+    article = await revisions_service.untrash(
+        session, article, principal=principal, precondition=precondition, now=now
+    )
+    article = await service.reload(session, article)
+    return await idempotency.complete(render(request, article, principal, settings))

@@ -252,7 +252,7 @@ async def _apply(
         )
 
 
-async def _record(session: AsyncSession, article: Article, event: str, now: datetime) -> None:
+async def record_event(session: AsyncSession, article: Article, event: str) -> None:
     await record_change(
         session,
         resource_type="articles",
@@ -295,7 +295,7 @@ async def create_article(
         _render_into(article, "", data.body_format)
     session.add(article)
     await session.flush()
-    await _record(session, article, "created", now)
+    await record_event(session, article, "created")
     return article
 
 
@@ -340,7 +340,7 @@ async def update_article(
         event = "published"
     elif was_public and article.status != "published":
         event = "unpublished"
-    await _record(session, article, event, now)
+    await record_event(session, article, event)
     return article
 
 
@@ -357,4 +357,4 @@ async def delete_article(
     if not purge:
         article.updated_by = principal.actor
     await trash_or_purge(session, article, purge=purge, now=now)
-    await _record(session, article, "deleted", now)
+    await record_event(session, article, "deleted")

@@ -14,6 +14,7 @@ from app.core.db import SessionDep
 from app.core.deps import NowDep
 from app.core.errors import problem_responses
 from app.core.http import JSONBody
+from app.core.idempotency import IdempotencyDep
 from app.core.schemas import InputModel
 from app.core.security import AdminDep, Role
 from app.keys import service
@@ -51,11 +52,17 @@ async def list_keys(session: SessionDep, _: AdminDep) -> Response:
 @router.post(
     "", status_code=201, responses={201: {"model": KeyCreated}, **problem_responses(401, 403, 422)}
 )
-async def create_key(data: KeyCreate, session: SessionDep, _: AdminDep, now: NowDep) -> Response:
+async def create_key(
+    data: KeyCreate, session: SessionDep, _: AdminDep, now: NowDep, idempotency: IdempotencyDep
+) -> Response:
     """Make a key; its secret is in this response only."""
     key, raw = await service.create_key(session, name=data.name, role=data.role, now=now)
-    return JSONBody(
-        {**service.to_dict(key), "key": raw}, status_code=201, headers={"Cache-Control": "no-store"}
+    return await idempotency.complete(
+        JSONBody(
+            {**service.to_dict(key), "key": raw},
+            status_code=201,
+            headers={"Cache-Control": "no-store"},
+        )
     )
 
 

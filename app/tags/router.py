@@ -12,6 +12,7 @@ from app.articles.router import article_list_response, is_public
 from app.core.db import SessionDep
 from app.core.deps import NowDep, PreconditionDep, SettingsDep
 from app.core.errors import Forbidden, invalid, problem_responses
+from app.core.idempotency import IdempotencyDep
 from app.core.pagination import PageDep, base_url
 from app.core.responses import collection_response, moved_response, no_content, resource_response
 from app.core.security import EditorDep, PrincipalDep
@@ -60,17 +61,20 @@ async def create_tag(
     principal: EditorDep,
     settings: SettingsDep,
     now: NowDep,
+    idempotency: IdempotencyDep,
 ) -> Response:
     """Create a tag; names are unique whatever their case."""
     tag = await service.create_tag(session, data=data, now=now)
-    return resource_response(
-        request,
-        await service.read_tag(session, tag, now),
-        resource=tag,
-        settings=settings,
-        public=False,
-        status_code=201,
-        location=f"{base_url(request)}/v1/tags/{tag.slug}",
+    return await idempotency.complete(
+        resource_response(
+            request,
+            await service.read_tag(session, tag, now),
+            resource=tag,
+            settings=settings,
+            public=False,
+            status_code=201,
+            location=f"{base_url(request)}/v1/tags/{tag.slug}",
+        )
     )
 
 

@@ -1,0 +1,81 @@
+"""Article history: earlier versions, restoring one, and taking an article out of the trash."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.articles import service
+from app.core.errors import NotFound
+from app.core.repository import Precondition, flush_new_version
+from app.core.security import Principal
+from app.models import Article, ArticleRevision
+
+
+async def list_revisions(session: AsyncSession, article: Article) -> list[dict[str, Any]]:
+    """Earlier versions, newest first: who made each, when, and which fields it changed."""
+    rows = list(
+        (
+            await session.scalars(
+                select(ArticleRevision)
+                .where(ArticleRevision.article_id == article.id)
+                .order_by(ArticleRevision.version)
+            )
+        ).all()
+    )
+    # A row stores version N and the fields the edit to N + 1 changed, so the
+    # fields that made version N are on the row before it.
+    made_by_edit = {row.version + 1: row.changed_fields for row in rows}
+    return [
+        {
+            "version": row.version,
+            "updated_by": row.actor,
+            "updated_at": row.created_at,
+            "changed_fields": made_by_edit.get(row.version, []),
+            "article": row.snapshot,
+        }
+        for row in reversed(rows)
+    ]
+
+
+async def restore_revision(
+    session: AsyncSession,
+    article: Article,
+    version: int,
+    *,
+    principal: Principal,
+    precondition: Precondition,
+    now: datetime,
+) -> Article:
+    """Make an earlier version current again, as a new version (history is never rewritten)."""
+    row = await session.get(ArticleRevision, (article.id, version))
+    if row is None:
+        raise NotFound(f"The article has no earlier version {version}.")
+    values = {k: v for k, v in row.snapshot.items() if k != "slug"}
+    if values["published_at"] is not None:
+        values["published_at"] = datetime.fromisoformat(values["published_at"])
+    return await service.update_article(
+        session, article, values=values, principal=principal, precondition=precondition, now=now
+    )
+
+
+async def untrash(
+    session: AsyncSession,
+    article: Article,
+    *,
+    principal: Principal,
+    precondition: Precondition,
+    now: datetime,
+) -> Article:
+    """Take an article out of the trash, as it was."""
+    precondition.check(article)
+    if article.deleted_at is not None:
+        article.deleted_at = None
+        article.updated_at = now
+        article.updated_by = principal.actor
+        await flush_new_version(session, article)
+        await service.record_event(session, article, "updated")
+    return article
