@@ -27,6 +27,7 @@ from app.core.idempotency import install_replay_handler
 from app.core.logging import configure_logging
 from app.core.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from app.core.params import reject_unknown_query_params
+from app.core.ratelimit import MemoryCounter, RateLimitMiddleware, RedisCounter
 from app.core.schema import check_schema
 from app.entities.router import router as entities_router
 from app.feeds.router import router as feeds_router
@@ -48,6 +49,7 @@ def operation_id(route: APIRoute) -> str:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
+    rate_counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await database.dispose()
+            await rate_counter.close()
 
     app = FastAPI(
         title="Lede",
@@ -113,6 +116,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ],
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.rate_limit_per_minute:
+        app.add_middleware(
+            RateLimitMiddleware, limit=settings.rate_limit_per_minute, counter=rate_counter
+        )
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app
