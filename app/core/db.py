@@ -45,6 +45,9 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         pool_pre_ping=True,
         connect_args={
             "timeout": settings.database_timeout_seconds,
+            # A server that stops answering must not hang a request for ever.
+            "command_timeout": settings.statement_timeout_ms / 1000
+            + settings.database_timeout_seconds,
             "server_settings": server_settings,
         },
     )

@@ -270,6 +270,10 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(StaleDataError, _stale)
+    # Database and network failures are answered here rather than by the
+    # last-resort handler, which would also re-raise them into the server log.
+    for kind in (DBAPIError, *_CONNECTION_ERRORS):
+        app.add_exception_handler(kind, _unhandled)
     app.add_exception_handler(Exception, _unhandled)
 
 

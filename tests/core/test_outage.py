@@ -1,0 +1,124 @@
+"""PostgreSQL goes away mid-stream: 503s, then recovery, and no acknowledged write lost."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from app.core.schema import upgrade
+from app.keys.service import create_key
+from app.main import create_app
+from app.models.base import utcnow
+from tests.conftest import POSTGRES_URL, _create_pg_database, _drop_pg_database, make_settings
+
+
+class Proxy:
+    """A TCP relay to PostgreSQL that the test can cut and restore."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.server: asyncio.Server | None = None
+        self.port = 0
+        self.links: set[asyncio.StreamWriter] = set()
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError, asyncio.CancelledError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+        self.links |= {writer, upstream_writer}
+        await asyncio.gather(
+            self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer)
+        )
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        for link in self.links:
+            link.close()
+        self.links.clear()
+        await self.server.wait_closed()
+
+
+@pytest.fixture
+async def proxied_url() -> AsyncIterator[tuple[Proxy, str]]:
+    name, url = await _create_pg_database()
+    await asyncio.to_thread(upgrade, url)
+    target = urlsplit(POSTGRES_URL)
+    proxy = Proxy(target.hostname or "127.0.0.1", target.port or 5432)
+    await proxy.start()
+    try:
+        yield proxy, url.replace(f"{target.hostname}:{target.port}", f"127.0.0.1:{proxy.port}")
+    finally:
+        with contextlib.suppress(Exception):
+            await proxy.stop()
+        await _drop_pg_database(name)
+
+
+async def test_outage_answers_503_and_recovers_without_losing_writes(
+    proxied_url: tuple[Proxy, str],
+) -> None:
+    proxy, url = proxied_url
+    app = create_app(make_settings(url, database_timeout_seconds=1.0))
+    async with app.router.lifespan_context(app):
+        async with app.state.database.writer() as session, session.begin():
+            _key, raw = await create_key(session, name="ingester", role="editor", now=utcnow())
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url="http://testserver",
+            headers={"Authorization": f"Bearer {raw}"},
+        ) as client:
+            acknowledged: list[str] = []
+            statuses: list[int] = []
+            cut_at = restored_at = recovered_at = 0.0
+            for i in range(60):
+                if i == 20:
+                    await proxy.stop()
+                    cut_at = time.monotonic()
+                if i == 40:
+                    await proxy.start()
+                    restored_at = time.monotonic()
+                started = time.monotonic()
+                response = await client.post("/v1/tags", json={"name": f"tag {i}"})
+                assert time.monotonic() - started < 10, "a request hung past the timeout"
+                statuses.append(response.status_code)
+                if response.status_code == 201:
+                    acknowledged.append(response.json()["slug"])
+                    if i >= 40 and not recovered_at:
+                        recovered_at = time.monotonic()
+                else:
+                    assert response.status_code == 503, response.text
+                    assert response.headers["retry-after"]
+                    assert response.headers["content-type"] == "application/problem+json"
+                if 20 <= i < 40:
+                    ready = await client.get("/readyz")
+                    assert ready.status_code == 503
+            assert cut_at
+            assert recovered_at
+            assert statuses[:20] == [201] * 20
+            assert set(statuses[20:40]) == {503}
+            assert statuses[-5:] == [201] * 5
+            page = (await client.get("/v1/tags?limit=100")).json()
+            stored = {t["slug"] for t in page["data"]}
+            assert set(acknowledged) <= stored
+            assert (await client.get("/readyz")).status_code == 200
+    print(
+        f"\noutage: {len(statuses)} writes attempted, {len(acknowledged)} acknowledged, "
+        f"{len(set(acknowledged) & stored)} found afterwards; "
+        f"recovered {recovered_at - restored_at:.2f} s after the database came back"
+    )
