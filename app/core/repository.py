@@ -231,7 +231,10 @@ async def flush_new_version(session: AsyncSession, item: VersionedMixin) -> None
     try:
         await session.flush()
     except StaleDataError:
-        raise stale(item) from None
+        # The session is spent: what the row holds now is unknown here.
+        raise PreconditionFailed(
+            "The resource changed while this edit was being applied: fetch it and retry."
+        ) from None
 
 
 async def trash_or_purge(

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.changes.service import record_change
@@ -41,15 +42,7 @@ async def resolve_tags(session: AsyncSession, refs: Sequence[str]) -> list[Tag]:
     for ref in wanted:
         tag = by_slug.get(ref) or by_key.get(fold_name(ref))
         if tag is None:
-            tag = Tag(
-                id=uuid.uuid4(),
-                name=" ".join(ref.split()),
-                name_key=fold_name(ref),
-                slug=await allocate_slug(session, Tag, make_slug(ref, fallback="tag")),
-            )
-            session.add(tag)
-            await session.flush()
-            await _record(session, tag, "created")
+            tag = await _create_named(session, ref)
             by_key[tag.name_key] = tag
             by_slug[tag.slug] = tag
         elif tag.deleted_at is not None:
@@ -57,6 +50,30 @@ async def resolve_tags(session: AsyncSession, refs: Sequence[str]) -> list[Tag]:
         if tag not in tags:
             tags.append(tag)
     return tags
+
+
+async def _create_named(session: AsyncSession, name: str) -> Tag:
+    """Create a tag met in an article, or take the one a concurrent writer just created."""
+    await session.flush()
+    for _attempt in range(3):
+        tag = Tag(
+            id=uuid.uuid4(),
+            name=" ".join(name.split()),
+            name_key=fold_name(name),
+            slug=await allocate_slug(session, Tag, make_slug(name, fallback="tag")),
+        )
+        try:
+            # Only this insert is undone if another transaction got there first.
+            async with session.begin_nested():
+                session.add(tag)
+        except IntegrityError:
+            existing = await repository.find_by_keys(session, [fold_name(name)], [])
+            if existing:
+                return existing[0]
+            continue
+        await _record(session, tag, "created")
+        return tag
+    raise Conflict(f"Could not create the tag {name!r}: retry the request.")
 
 
 async def _record(session: AsyncSession, tag: Tag, event: str) -> None:

@@ -14,7 +14,7 @@ from app.articles.content import (
     render_body,
 )
 
-SEED_ARTICLE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "seed-article.json"
+SEED_ARTICLE = Path(__file__).resolve().parents[2] / "app" / "demo" / "seed-article.json"
 
 
 # --- html: sanitizing ---------------------------------------------------------------------

@@ -15,7 +15,7 @@ import pytest
 
 from app.linking.matcher import _OTHER_WHITESPACE, EntityMatcher, Match
 
-FIXTURES = Path("/work/shared/fixtures")
+FIXTURES = Path(__file__).resolve().parents[2] / "app" / "demo"
 
 
 def _load(name: str) -> Any:
