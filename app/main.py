@@ -21,7 +21,7 @@ from app.articles.router import router as articles_router
 from app.changes.router import router as changes_router
 from app.core.config import Settings, get_settings
 from app.core.db import Database
-from app.core.errors import install_error_handlers
+from app.core.errors import install_error_handlers, install_problem_docs
 from app.core.http import JSONBody
 from app.core.idempotency import install_replay_handler
 from app.core.logging import configure_logging
@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     _mount_docs(app)
+    install_problem_docs(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -287,10 +287,20 @@ class RevisionRead(BaseModel):
     article: dict[str, Any]
 
 
+class RevisionsMeta(BaseModel):
+    total: int
+    current_version: int
+
+
+class RevisionList(BaseModel):
+    data: list[RevisionRead]
+    meta: RevisionsMeta
+
+
 @router.get(
     "/{ref}/revisions",
     responses={
-        200: {"model": list[RevisionRead], "description": "Earlier versions, newest first."},
+        200: {"model": RevisionList, "description": "Earlier versions, newest first."},
         **problem_responses(401, 403, 404, 410),
     },
 )

@@ -196,6 +196,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     headers = dict(exc.headers or {})
     detail = exc.detail if isinstance(exc.detail, str) else None
+    if exc.status_code == 400 and detail == "There was an error parsing the body":
+        # Bytes that are not even text are bad input like any other: a 422.
+        message = "The body could not be read as UTF-8 JSON."
+        return problem_response(
+            422,
+            detail=message,
+            instance=request.url.path,
+            errors=[field_error(["body"], message, "json_invalid")],
+        )
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"No route matches {request.url.path}."
     elif exc.status_code == 405 and detail == "Method Not Allowed":
@@ -248,8 +257,9 @@ def is_database_unavailable(exc: BaseException) -> bool:
         if exc.connection_invalidated:
             return True
         original = exc.orig
-        name = type(original).__name__ if original is not None else ""
-        if name in {
+        # The asyncpg adapter wraps the driver's error and keeps it as the cause.
+        names = {type(original).__name__, type(getattr(original, "__cause__", None)).__name__}
+        if names & {
             "CannotConnectNowError",
             "ConnectionDoesNotExistError",
             "InterfaceError",
@@ -277,13 +287,42 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unhandled)
 
 
+# Problems any operation can answer, whatever it declares: a bad key, bad
+# input, too many requests, an outage.
+COMMON_PROBLEMS = (401, 413, 422, 429, 500, 503)
+
+
+def install_problem_docs(app: FastAPI) -> None:
+    """Make the OpenAPI document say what errors really look like: problem+json."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = original()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas.setdefault(
+            "Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        )
+        schemas.setdefault("FieldProblem", FieldProblem.model_json_schema())
+        schemas["Problem"].pop("$defs", None)
+        problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status in COMMON_PROBLEMS:
+                    responses.setdefault(str(status), {"description": HTTPStatus(status).phrase})
+                for status, response in responses.items():
+                    if status.isdigit() and int(status) >= 400:
+                        response["content"] = problem
+        document["components"]["schemas"].pop("HTTPValidationError", None)
+        document["components"]["schemas"].pop("ValidationError", None)
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` declaring the problems a route can answer."""
-    return {
-        status: {
-            "model": Problem,
-            "description": HTTPStatus(status).phrase,
-            "content": {PROBLEM_JSON: {}},
-        }
-        for status in statuses
-    }
+    return {status: {"description": HTTPStatus(status).phrase} for status in statuses}

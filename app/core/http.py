@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 from fastapi import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from app.core.config import Settings
 
@@ -29,9 +29,7 @@ def dumps(content: Any) -> bytes:
     )
 
 
-class JSONBody(Response):
-    media_type = "application/json"
-
+class JSONBody(JSONResponse):
     def render(self, content: Any) -> bytes:
         return dumps(content)
 

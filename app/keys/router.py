@@ -40,7 +40,11 @@ class KeyCreated(KeyRead):
     key: str
 
 
-@router.get("", responses={200: {"model": list[KeyRead]}, **problem_responses(401, 403)})
+class KeyList(BaseModel):
+    data: list[KeyRead]
+
+
+@router.get("", responses={200: {"model": KeyList}, **problem_responses(401, 403)})
 async def list_keys(session: SessionDep, _: AdminDep) -> Response:
     """Every API key (never its secret)."""
     keys = await service.list_keys(session)
