@@ -34,6 +34,12 @@ async def reject_unknown_query_params(request: Request) -> None:
     known = _route_params(request)
     if known is None:
         return
+    for name, value in request.query_params.multi_items():
+        if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+            raise UnprocessableContent(
+                f"The {name} parameter holds a NUL or an unpaired surrogate.",
+                errors=[field_error(["query", name], "NUL and unpaired surrogates are refused.")],
+            )
     unknown = sorted({name for name in request.query_params if name not in known})
     if unknown:
         raise UnprocessableContent(
