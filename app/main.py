@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse
 from app import health
 from app.articles.bulk import router as bulk_router
 from app.articles.router import router as articles_router
+from app.articles.schedule import ReleaseAwareCacheMiddleware
 from app.changes.router import router as changes_router
 from app.core.config import Settings, get_settings
 from app.core.db import Database
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ],
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ReleaseAwareCacheMiddleware)
     if settings.rate_limit_per_minute:
         app.add_middleware(
             RateLimitMiddleware, limit=settings.rate_limit_per_minute, counter=rate_counter

@@ -1,0 +1,93 @@
+"""Scheduled stories go live with no job, so no public response may be cached past that moment.
+
+HAZARDS: anything cached about a collection (its page, its total, its ETag)
+changes when the next scheduled article's time comes. Lede keeps no such cache
+itself; this caps what it lets browsers and CDNs keep.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from datetime import datetime
+
+from sqlalchemy import func, select
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.db import Database
+from app.models import Article
+from app.models.base import utcnow
+
+# How long a worker trusts what it read about the next release (writes made in
+# other workers are seen within this many seconds).
+CHECK_SECONDS = 1.0
+_MAX_AGE = re.compile(rb"max-age=(\d+)")
+
+
+class NextRelease:
+    """When the next scheduled article goes live, read at most once a second."""
+
+    def __init__(self) -> None:
+        self._checked = -math.inf
+        self._at: datetime | None = None
+
+    def forget(self) -> None:
+        self._checked = -math.inf
+
+    async def at(self, database: Database, now: datetime) -> datetime | None:
+        if time.monotonic() - self._checked > CHECK_SECONDS or (
+            self._at is not None and self._at <= now
+        ):
+            async with database.reader() as session:
+                self._at = await session.scalar(
+                    select(func.min(Article.published_at)).where(
+                        Article.status == "published",
+                        Article.published_at > now,
+                        Article.deleted_at.is_(None),
+                    )
+                )
+            self._checked = time.monotonic()
+        return self._at
+
+
+class ReleaseAwareCacheMiddleware:
+    """Lower ``max-age`` of public GET responses so none outlives the next release."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.release = NextRelease()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] not in ("GET", "HEAD"):
+            # A write in this worker may have scheduled a story: read again.
+            self.release.forget()
+            await self.app(scope, receive, send)
+            return
+
+        async def capped_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    (name, await self._cap(scope, value) if name == b"cache-control" else value)
+                    for name, value in message.get("headers", [])
+                ]
+            await send(message)
+
+        await self.app(scope, receive, capped_send)
+
+    async def _cap(self, scope: Scope, value: bytes) -> bytes:
+        match = _MAX_AGE.search(value)
+        database = getattr(scope["app"].state, "database", None)
+        if match is None or not value.startswith(b"public") or database is None:
+            return value
+        now = utcnow()
+        release = await self.release.at(database, now)
+        if release is None:
+            return value
+        seconds = max(0, math.ceil((release - now).total_seconds()))
+        if seconds >= int(match.group(1)):
+            return value
+        return _MAX_AGE.sub(f"max-age={seconds}".encode(), value, count=1)

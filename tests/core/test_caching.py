@@ -1,0 +1,60 @@
+"""HTTP caching a CDN can trust: validators, 304s, and nothing cached past a scheduled release."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any
+
+import httpx
+
+
+def _max_age(response: httpx.Response) -> int:
+    match = re.search(r"max-age=(\d+)", response.headers["cache-control"])
+    assert match, response.headers["cache-control"]
+    return int(match.group(1))
+
+
+async def test_if_modified_since(seeded: dict[str, Any], anon: httpx.AsyncClient) -> None:
+    url = f"/v1/articles/{seeded['slug']}"
+    first = await anon.get(url)
+    last_modified = first.headers["last-modified"]
+    assert (await anon.get(url, headers={"If-Modified-Since": last_modified})).status_code == 304
+    earlier = format_datetime(datetime(2000, 1, 1, tzinfo=UTC), usegmt=True)
+    assert (await anon.get(url, headers={"If-Modified-Since": earlier})).status_code == 200
+    assert (await anon.get(url, headers={"If-Modified-Since": "garbage"})).status_code == 200
+
+
+async def test_collection_etag_changes_when_a_member_changes(
+    seeded: dict[str, Any], anon: httpx.AsyncClient, editor: httpx.AsyncClient
+) -> None:
+    before = (await anon.get("/v1/articles")).headers["etag"]
+    await editor.patch(f"/v1/articles/{seeded['slug']}", json={"title": "Changed"})
+    after = await anon.get("/v1/articles", headers={"If-None-Match": before})
+    assert after.status_code == 200
+    assert after.headers["etag"] != before
+
+
+async def test_public_and_private_cache_headers(
+    seeded: dict[str, Any], anon: httpx.AsyncClient, editor: httpx.AsyncClient
+) -> None:
+    public = await anon.get(f"/v1/articles/{seeded['slug']}")
+    assert public.headers["cache-control"] == "public, max-age=60, stale-while-revalidate=300"
+    assert "Authorization" in public.headers["vary"]
+    private = await editor.get(f"/v1/articles/{seeded['slug']}")
+    assert private.headers["cache-control"] == "private, no-store"
+    write = await editor.patch(f"/v1/articles/{seeded['slug']}", json={"section": "x"})
+    assert write.headers["cache-control"] == "no-store"
+
+
+async def test_max_age_never_outlives_the_next_scheduled_release(
+    anon: httpx.AsyncClient, editor: httpx.AsyncClient
+) -> None:
+    assert _max_age(await anon.get("/v1/articles")) == 60
+    soon = (datetime.now(UTC) + timedelta(seconds=20)).isoformat()
+    await editor.post(
+        "/v1/articles", json={"title": "Embargo", "status": "published", "published_at": soon}
+    )
+    capped = await anon.get("/v1/articles?limit=5")
+    assert 0 < _max_age(capped) <= 20
