@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Depends, Query
 
 from app.articles.schemas import ArticleStatus
 from app.core.errors import invalid
+from app.core.schemas import as_utc
 
 ArticleSort = Literal["-published_at", "published_at", "-updated_at", "title"]
 
@@ -60,12 +61,6 @@ class ArticleFilters:
         return replace(self, entities=(*self.entities, slug))
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def get_filters(
     status: Annotated[
         ArticleStatus | None, Query(description="Only articles in this status.")
@@ -97,9 +92,9 @@ def get_filters(
         section=section.strip("/") if section else None,
         author=author,
         language=language,
-        published_after=_utc(published_after),
-        published_before=_utc(published_before),
-        updated_after=_utc(updated_after),
+        published_after=as_utc(published_after) if published_after else None,
+        published_before=as_utc(published_before) if published_before else None,
+        updated_after=as_utc(updated_after) if updated_after else None,
     )
 
 

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     AnyHttpUrl,
     BaseModel,
     Field,
     StringConstraints,
-    field_validator,
     model_validator,
 )
 
-from app.core.schemas import InputModel, Name, ShortText, Slug
+from app.core.schemas import InputModel, Name, ShortText, Slug, UtcTime
 from app.entities.schemas import EntityType
 
 ArticleStatus = Literal["draft", "published", "archived"]
@@ -24,21 +24,15 @@ Language = Annotated[
     str,
     StringConstraints(min_length=2, max_length=35, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$"),
 ]
-Url = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 TagRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
-def _check_url(value: str | None) -> str | None:
-    if value is not None:
-        AnyHttpUrl(value)
+def _check_url(value: str) -> str:
+    AnyHttpUrl(value)
     return value
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    # A time sent without an offset is taken as UTC, as RFC 3339 readers expect.
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+Url = Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(_check_url)]
 
 
 class ImageIn(InputModel):
@@ -46,8 +40,6 @@ class ImageIn(InputModel):
     caption: Annotated[str, StringConstraints(max_length=1000)] | None = None
     credit: Annotated[str, StringConstraints(max_length=300)] | None = None
     alt: Annotated[str, StringConstraints(max_length=1000)] | None = None
-
-    _url = field_validator("url")(classmethod(lambda cls, v: _check_url(v)))
 
 
 class MentionIn(InputModel):
@@ -75,15 +67,12 @@ class ArticleFields(InputModel):
     section: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
     language: Language = "en"
     status: ArticleStatus = "draft"
-    published_at: datetime | None = None
+    published_at: UtcTime | None = None
     canonical_url: Url | None = None
     source: Annotated[str, StringConstraints(max_length=200)] | None = None
     image: ImageIn | None = None
     tags: Annotated[list[TagRef], Field(max_length=100)] = Field(default_factory=list)
     entities: Annotated[list[MentionIn], Field(max_length=500)] = Field(default_factory=list)
-
-    _published = field_validator("published_at")(classmethod(lambda cls, v: _utc(v)))
-    _canonical = field_validator("canonical_url")(classmethod(lambda cls, v: _check_url(v)))
 
 
 class ArticleCreate(ArticleFields):
@@ -148,7 +137,7 @@ class ArticleRead(BaseModel):
     section: str | None = None
     language: str | None = None
     status: ArticleStatus | None = None
-    published_at: datetime | None = None
+    published_at: UtcTime | None = None
     canonical_url: str | None = None
     source: str | None = None
     image: Image | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, field_validator
@@ -47,6 +48,12 @@ def _valid_slug(value: str) -> str:
     return value
 
 
+def as_utc(value: datetime) -> datetime:
+    """A time sent without an offset is taken as UTC, as RFC 3339 readers expect."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 Slug = Annotated[str, AfterValidator(_valid_slug)]
+UtcTime = Annotated[datetime, AfterValidator(as_utc)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
