@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.core.config import async_database_url, get_settings
 from app.models import Base
+from app.search.backends import is_search_index
 
 config = context.config
 target_metadata = Base.metadata
@@ -21,12 +22,20 @@ def database_url() -> str:
     return async_database_url(url) if url else get_settings().database_url
 
 
+def include_object(
+    _object: object, name: str | None, _type: str, reflected: bool, compare_to: object
+) -> bool:
+    # The search index is made by its migration, not from the models.
+    return not (reflected and compare_to is None and is_search_index(name))
+
+
 def run_migrations_offline() -> None:
     context.configure(
         url=database_url(),
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -39,6 +48,7 @@ def do_run_migrations(connection: Connection) -> None:
         # SQLite alters tables by copying them; batch mode does that for us.
         render_as_batch=connection.dialect.name == "sqlite",
         transaction_per_migration=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -182,14 +182,17 @@ async def keyset_page(
     key: Any,
     descending: bool,
     page: Page,
+    total: int | None = None,
 ) -> tuple[list[Any], int, str | None]:
     """One page of ``columns`` ordered by ``key`` then id, the total, and the next cursor.
 
     ``key`` is a never-NULL expression, labelled ``sort_key`` among ``columns`` so
-    the cursor can carry its value; ids break ties, so the order is total.
+    the cursor can carry its value; ids break ties, so the order is total. A caller
+    that can count more cheaply than ``where`` allows passes ``total``.
     """
     condition = and_(true(), *where)
-    total = await session.scalar(select(func.count()).select_from(model).where(condition)) or 0
+    if total is None:
+        total = await session.scalar(select(func.count()).select_from(model).where(condition)) or 0
     statement = select(*columns).where(condition)
     if page.cursor is not None:
         raw_value, raw_id = decode_cursor(page.cursor, sort, 2)

@@ -1,0 +1,217 @@
+"""The search interface every database backend answers, and the SQL they all share.
+
+A backend knows how its database matches and ranks a parsed ``Query``. What is
+searched arrives as a ``Scope``: the articles a principal may see at a given
+time (the rule every listing applies), narrowed by the article filters.
+"""
+
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Select, distinct, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.interfaces import ORMOption
+
+from app.articles import repository as articles_repository
+from app.core.errors import invalid
+from app.core.pagination import MAX_OFFSET, Page, decode_cursor, encode_cursor
+from app.core.repository import keyset_page
+from app.models import Article, ArticleTag, Entity, Mention, Tag
+from app.search.query import Query
+
+SearchSort = Literal["relevance", "-published_at"]
+FacetKind = Literal["tag", "entity", "section", "type"]
+FACET_KINDS: tuple[FacetKind, ...] = ("tag", "entity", "section", "type")
+FACET_SIZE = 20
+# Matches from which a page sorted by date counts as "many" (see ``within``).
+MANY = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The articles searched: those a principal may see at ``now``, narrowed by ``filters``."""
+
+    filters: Sequence[ColumnElement[bool]]
+    sees_drafts: bool
+    now: datetime
+
+    @property
+    def readable(self) -> ColumnElement[bool]:
+        return articles_repository.readable_clause(sees_drafts=self.sees_drafts, now=self.now)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """One page of hits in order, their scores (higher is better), the total and the next cursor."""
+
+    articles: list[Article]
+    scores: dict[uuid.UUID, float]
+    total: int
+    next_cursor: str | None
+
+
+def date_key(*, sees_drafts: bool) -> Any:
+    """Newest first, as article listings sort: drafts by when they were written."""
+    if sees_drafts:
+        return func.coalesce(Article.published_at, Article.created_at)
+    return Article.published_at
+
+
+class SearchBackend(ABC):
+    @abstractmethod
+    def matches(self, query: Query) -> ColumnElement[bool]:
+        """A condition on ``articles``: the article matches ``query``."""
+
+    @abstractmethod
+    async def rank(
+        self, session: AsyncSession, query: Query, *, scope: Scope, offset: int, limit: int
+    ) -> tuple[list[tuple[uuid.UUID, float]], int | None]:
+        """Ids and scores of the articles in ``scope`` matching ``query``, best first.
+
+        Also the number of matches, when counting them came at no extra cost.
+        """
+
+    @abstractmethod
+    async def scores(
+        self, session: AsyncSession, query: Query, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, float]:
+        """The scores of these matching articles."""
+
+    @abstractmethod
+    async def reindex(self, session: AsyncSession) -> str:
+        """Rebuild the search index from the articles; says what was done."""
+
+    def within(
+        self, query: Query, scope: Scope, *, many: bool = False
+    ) -> list[ColumnElement[bool]]:
+        """Conditions on ``articles``: the article is in ``scope`` and matches ``query``.
+
+        ``many`` says that a large share of the articles may match, for a backend
+        that would then phrase the conditions otherwise.
+        """
+        return [self.matches(query), scope.readable, *scope.filters]
+
+    async def count(self, session: AsyncSession, query: Query, *, scope: Scope) -> int:
+        statement = select(func.count()).select_from(Article).where(*self.within(query, scope))
+        return await session.scalar(statement) or 0
+
+    async def search(
+        self,
+        session: AsyncSession,
+        query: Query,
+        *,
+        scope: Scope,
+        sort: SearchSort,
+        page: Page,
+        options: Sequence[ORMOption],
+    ) -> SearchPage:
+        """A page of the articles in ``scope`` that match a non-empty ``query``.
+
+        The articles are loaded with ``options``.
+        """
+        if sort == "-published_at":
+            key = date_key(sees_drafts=scope.sees_drafts)
+            total = await self.count(session, query, scope=scope)
+            rows, total, next_cursor = await keyset_page(
+                session,
+                Article,
+                columns=(Article.id, key.label("sort_key")),
+                where=self.within(query, scope, many=total >= MANY),
+                sort="-published_at",
+                key=key,
+                descending=True,
+                page=page,
+                total=total,
+            )
+            ids = [row.id for row in rows]
+            scores = await self.scores(session, query, ids)
+            return SearchPage(await _load(session, ids, options), scores, total, next_cursor)
+        offset = _relevance_offset(page)
+        ranked, counted = await self.rank(
+            session, query, scope=scope, offset=offset, limit=page.limit + 1
+        )
+        next_cursor = None
+        if len(ranked) > page.limit:
+            ranked = ranked[: page.limit]
+            if offset + page.limit <= MAX_OFFSET:
+                next_cursor = encode_cursor("relevance", [offset + page.limit])
+        elif counted is None and (ranked or offset == 0):
+            # The last page: everything before it and on it is every match.
+            counted = offset + len(ranked)
+        total = counted if counted is not None else await self.count(session, query, scope=scope)
+        articles = await _load(session, [article_id for article_id, _score in ranked], options)
+        return SearchPage(articles, dict(ranked), total, next_cursor)
+
+    async def facets(
+        self, session: AsyncSession, query: Query, *, scope: Scope, kinds: Sequence[FacetKind]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Counts over every match, not one page: the ``FACET_SIZE`` largest of each kind."""
+        within = self.within(query, scope, many=True)
+        matching = select(Article.id).where(*within)
+        out: dict[str, list[dict[str, Any]]] = {}
+        statement: Select[Any, Any, int]
+        name: Any
+        for kind in kinds:
+            if kind == "tag":
+                count = func.count().label("count")
+                statement = (
+                    select(Tag.slug, Tag.name, count)
+                    .join(ArticleTag, ArticleTag.tag_id == Tag.id)
+                    .where(ArticleTag.article_id.in_(matching), Tag.deleted_at.is_(None))
+                    .group_by(Tag.id, Tag.slug, Tag.name)
+                )
+                name = Tag.name
+            elif kind == "entity":
+                count = func.count().label("count")
+                statement = (
+                    select(Entity.slug, Entity.name, count)
+                    .join(Mention, Mention.entity_id == Entity.id)
+                    .where(Mention.article_id.in_(matching), Entity.deleted_at.is_(None))
+                    .group_by(Entity.id, Entity.slug, Entity.name)
+                )
+                name = Entity.name
+            elif kind == "section":
+                count = func.count().label("count")
+                statement = (
+                    select(Article.section, Article.section, count)
+                    .where(*within, Article.section.is_not(None))
+                    .group_by(Article.section)
+                )
+                name = Article.section
+            else:
+                # Articles that mention at least one entity of the type.
+                count = func.count(distinct(Mention.article_id)).label("count")
+                statement = (
+                    select(Entity.type, Entity.type, count)
+                    .join(Mention, Mention.entity_id == Entity.id)
+                    .where(Mention.article_id.in_(matching), Entity.deleted_at.is_(None))
+                    .group_by(Entity.type)
+                )
+                name = Entity.type
+            rows = await session.execute(statement.order_by(count.desc(), name).limit(FACET_SIZE))
+            out[kind] = [{"slug": row[0], "name": row[1], "count": row[2]} for row in rows]
+        return out
+
+
+def _relevance_offset(page: Page) -> int:
+    if page.cursor is None:
+        return page.offset or 0
+    (offset,) = decode_cursor(page.cursor, "relevance", 1)
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 < offset <= MAX_OFFSET:
+        raise invalid(["query", "cursor"], "The cursor is not valid.")
+    return offset
+
+
+async def _load(
+    session: AsyncSession, ids: Sequence[uuid.UUID], options: Sequence[ORMOption]
+) -> list[Article]:
+    """The articles with these ids, in this order."""
+    statement = select(Article).where(Article.id.in_(ids)).options(*options)
+    loaded = {article.id: article for article in (await session.scalars(statement)).all()}
+    return [loaded[article_id] for article_id in ids if article_id in loaded]

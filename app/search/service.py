@@ -1,0 +1,156 @@
+"""Article search (SPEC §4): parse once, match and rank in the database, then highlight."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
+from sqlalchemy.orm.interfaces import ORMOption
+
+from app.articles import repository as articles_repository
+from app.articles import service as articles_service
+from app.articles.filters import ArticleFilters
+from app.core.errors import invalid
+from app.core.pagination import Page
+from app.core.security import Principal
+from app.core.slugs import fold_name
+from app.entities import repository as entities_repository
+from app.models import Article, Entity
+from app.search.backends import backend_for
+from app.search.backends.base import FACET_KINDS, FacetKind, Scope, SearchSort
+from app.search.highlight import highlight
+from app.search.query import Query, parse_query
+
+__all__ = [
+    "FACET_KINDS",
+    "SNIPPET_CHARS",
+    "SearchResult",
+    "SearchSort",
+    "parse_facets",
+    "reindex",
+    "search_articles",
+]
+
+SNIPPET_CHARS = 240
+UNREAD_UNLESS_ASKED = ("body", "body_html")
+MAX_ENTITIES = 5
+# Entity names are looked up by runs of up to this many consecutive query words.
+MAX_NAME_WORDS = 6
+MAX_NAME_KEYS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    hits: list[dict[str, Any]]
+    total: int
+    next_cursor: str | None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_facets(value: str | None) -> tuple[FacetKind, ...]:
+    if value is None:
+        return ()
+    asked = list(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    known = [kind for kind in FACET_KINDS if kind in asked]
+    unknown = [part for part in asked if part not in FACET_KINDS]
+    if unknown or not asked:
+        raise invalid(
+            ["query", "facets"],
+            f"Unknown facet(s): {', '.join(unknown) or '(none given)'}; "
+            f"choose from {', '.join(FACET_KINDS)}.",
+        )
+    return tuple(known)
+
+
+async def search_articles(
+    session: AsyncSession,
+    *,
+    text: str,
+    filters: ArticleFilters,
+    sort: SearchSort,
+    page: Page,
+    fields: tuple[str, ...],
+    facets: tuple[FacetKind, ...],
+    principal: Principal,
+    now: datetime,
+) -> SearchResult:
+    """A page of the articles matching ``text`` that ``principal`` may see, with highlights."""
+    query = parse_query(text)
+    if query.is_empty():
+        meta: dict[str, Any] = {"entities": []}
+        if facets:
+            meta["facets"] = {kind: [] for kind in facets}
+        return SearchResult(hits=[], total=0, next_cursor=None, meta=meta)
+    backend = backend_for(session.get_bind().dialect.name)
+    scope = Scope(
+        filters=articles_repository.filter_clauses(session, filters),
+        sees_drafts=principal.sees_drafts,
+        now=now,
+    )
+    found = await backend.search(
+        session, query, scope=scope, sort=sort, page=page, options=_load_options(fields)
+    )
+    words = query.words()
+    hits = [
+        _hit(article, fields, found.scores.get(article.id, 0.0), words)
+        for article in found.articles
+    ]
+    meta = {"entities": await _entities(session, query)}
+    if facets:
+        meta["facets"] = await backend.facets(session, query, scope=scope, kinds=facets)
+    return SearchResult(hits=hits, total=found.total, next_cursor=found.next_cursor, meta=meta)
+
+
+def _load_options(fields: tuple[str, ...]) -> tuple[ORMOption, ...]:
+    # Hits need body_text for their snippet, the other bodies only when asked for.
+    unread = (getattr(Article, name) for name in UNREAD_UNLESS_ASKED if name not in fields)
+    return (*articles_repository.ARTICLE_LOAD, *(defer(column) for column in unread))
+
+
+def _hit(
+    article: Article, fields: tuple[str, ...], score: float, words: list[str]
+) -> dict[str, Any]:
+    hit = articles_service.to_dict(article, fields)
+    hit["score"] = round(score, 6)
+    hit["highlights"] = {
+        "title": highlight(article.title, words),
+        "summary": None if article.summary is None else highlight(article.summary, words),
+        "body": highlight(article.body_text, words, max_chars=SNIPPET_CHARS),
+    }
+    return hit
+
+
+def _name_keys(query: Query) -> list[str]:
+    """Folded runs of consecutive query words, longest first: the names the query may spell."""
+    words = [
+        word for clause in query.clauses for term in clause.alternatives for word in term.words
+    ]
+    keys = [
+        fold_name(" ".join(words[start : start + size]))
+        for size in range(min(MAX_NAME_WORDS, len(words)), 0, -1)
+        for start in range(len(words) - size + 1)
+    ]
+    return list(dict.fromkeys(keys))[:MAX_NAME_KEYS]
+
+
+async def _entities(session: AsyncSession, query: Query) -> list[dict[str, Any]]:
+    """Live entities named by the query (a name or an alias), those named in most words first."""
+    keys = _name_keys(query)
+    order = {key: index for index, key in enumerate(keys)}
+    entities: dict[Any, Entity] = {}
+    for _key, entity in sorted(
+        await entities_repository.find_by_name_keys(session, keys), key=lambda pair: order[pair[0]]
+    ):
+        entities.setdefault(entity.id, entity)
+    return [
+        {"id": entity.id, "slug": entity.slug, "name": entity.name, "type": entity.type}
+        for entity in list(entities.values())[:MAX_ENTITIES]
+    ]
+
+
+async def reindex(session: AsyncSession) -> str:
+    """Rebuild the search index from the stored articles; says what was done."""
+    return await backend_for(session.get_bind().dialect.name).reindex(session)
