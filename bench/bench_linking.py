@@ -143,7 +143,7 @@ def _timed(action: Callable[[], object]) -> Timing:
     return Timing((time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000)
 
 
-def _summary(timings: list[Timing], unit: str = "ms") -> str:
+def summary(timings: list[Timing], unit: str = "ms") -> str:
     """Median and p95 of wall time, then median CPU time (less noisy on a shared machine)."""
     scale = 1000 if unit == "s" else 1
     wall = [timing.wall_ms / scale for timing in timings]
@@ -200,8 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         ("entities / names", f"{len(matcher):,} / {names:,}", ""),
         ("article", f"{len(text.split()):,} words, {len(text):,} chars", ""),
-        ("build, 3 runs: median / p95 / CPU", _summary(builds, "s"), f"≤ {TARGET_BUILD_S} s"),
-        ("with_changes (100 upserts, 100 removals)", _summary([changes], "s"), ""),
+        ("build, 3 runs: median / p95 / CPU", summary(builds, "s"), f"≤ {TARGET_BUILD_S} s"),
+        ("with_changes (100 upserts, 100 removals)", summary([changes], "s"), ""),
         ("memory: peak RSS growth, first build", f"{rss_growth_mib:.0f} MiB", ""),
         (
             "memory: tracemalloc retained / peak",
@@ -209,8 +209,8 @@ def main(argv: list[str] | None = None) -> int:
             "",
         ),
         ("find() matches", f"{len(matches)}", ""),
-        ("find(): median / p95 / CPU", _summary(finds), f"median ≤ {TARGET_FIND_MS} ms"),
-        ("candidates(): median / p95 / CPU", _summary(candidates), ""),
+        ("find(): median / p95 / CPU", summary(finds), f"median ≤ {TARGET_FIND_MS} ms"),
+        ("candidates(): median / p95 / CPU", summary(candidates), ""),
     ]
     width = max(len(row[0]) for row in rows)
     value_width = max(len(row[1]) for row in rows)

@@ -1,20 +1,21 @@
-"""Entity queries."""
+"""Entity queries: lists and counts, the entity set the matcher follows, co-occurrence, merging."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from app.articles.repository import visible_clause
+from app.articles.repository import readable_clause, visible_clause
 from app.core.pagination import Page
 from app.core.repository import escape_like, keyset_page
 from app.core.slugs import fold_name
-from app.models import Article, Entity, EntityName, Mention
+from app.models import Article, Change, Counter, Entity, EntityName, Mention, SlugRedirect
 
 EntitySort = Literal["-article_count", "name", "-last_seen"]
 EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
@@ -99,4 +100,232 @@ async def list_page(
         key=key,
         descending=sort != "name",
         page=page,
+    )
+
+
+# The entity set as the linking matcher follows it ----------------------------
+
+ENTITIES_COUNTER = "entities"
+NameEntry = tuple[uuid.UUID, str, list[str]]
+
+
+async def entity_set_state(
+    session: AsyncSession, *, anchor_seq: int
+) -> tuple[int, uuid.UUID | None]:
+    """The entity set version, and the entity whose change event is numbered ``anchor_seq``."""
+    anchor = (
+        select(Change.resource_id)
+        .where(Change.seq == anchor_seq, Change.resource_type == "entities")
+        .scalar_subquery()
+    )
+    row = (
+        await session.execute(select(Counter.value, anchor).where(Counter.name == ENTITIES_COUNTER))
+    ).one()
+    return int(row[0]), row[1]
+
+
+async def last_entity_change(session: AsyncSession) -> tuple[int, uuid.UUID | None]:
+    """The feed position and entity of the newest entity change event; (0, None) without any."""
+    row = (
+        await session.execute(
+            select(Change.seq, Change.resource_id)
+            .where(Change.resource_type == "entities")
+            .order_by(Change.seq.desc())
+            .limit(1)
+        )
+    ).first()
+    return (0, None) if row is None else (int(row[0]), row[1])
+
+
+async def entity_changes_since(session: AsyncSession, seq: int) -> list[tuple[int, uuid.UUID]]:
+    """(feed position, entity id) of every entity change event after ``seq``, in feed order."""
+    rows = await session.execute(
+        select(Change.seq, Change.resource_id)
+        .where(Change.seq > seq, Change.resource_type == "entities")
+        .order_by(Change.seq)
+    )
+    return [(int(row[0]), row[1]) for row in rows.all()]
+
+
+# Ids per IN list: both databases cap the parameters of one statement.
+IN_CHUNK = 1000
+
+
+def _chunks(ids: Collection[uuid.UUID]) -> Iterator[list[uuid.UUID]]:
+    items = list(ids)
+    for start in range(0, len(items), IN_CHUNK):
+        yield items[start : start + IN_CHUNK]
+
+
+def _name_entries() -> Any:
+    return select(Entity.id, Entity.name, Entity.aliases).where(Entity.deleted_at.is_(None))
+
+
+async def name_entries(session: AsyncSession, ids: Collection[uuid.UUID]) -> list[NameEntry]:
+    """(id, name, aliases) of those of ``ids`` that are live entities."""
+    entries: list[NameEntry] = []
+    for chunk in _chunks(ids):
+        rows = await session.execute(_name_entries().where(Entity.id.in_(chunk)))
+        entries += [(row[0], row[1], row[2]) for row in rows.all()]
+    return entries
+
+
+async def stream_name_entries(
+    session: AsyncSession, *, batch: int = 5000
+) -> AsyncIterator[list[NameEntry]]:
+    """(id, name, aliases) of every live entity, ``batch`` rows at a time.
+
+    Streamed so that reading 100 000 rows hands the event loop back between batches.
+    """
+    result = await session.stream(_name_entries().execution_options(yield_per=batch))
+    async for rows in result.partitions():
+        yield [(row[0], row[1], row[2]) for row in rows]
+
+
+async def live_entity_ids(session: AsyncSession, ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of ``ids`` that are live entities."""
+    live: set[uuid.UUID] = set()
+    for chunk in _chunks(ids):
+        statement = select(Entity.id).where(Entity.id.in_(chunk), Entity.deleted_at.is_(None))
+        live.update((await session.scalars(statement)).all())
+    return live
+
+
+async def entity_refs(session: AsyncSession, ids: Collection[uuid.UUID]) -> list[Any]:
+    """(id, slug, name, type) of those of ``ids`` that are live entities."""
+    rows: list[Any] = []
+    for chunk in _chunks(ids):
+        statement = select(Entity.id, Entity.slug, Entity.name, Entity.type).where(
+            Entity.id.in_(chunk), Entity.deleted_at.is_(None)
+        )
+        rows += (await session.execute(statement)).all()
+    return rows
+
+
+# Co-occurrence and merging ---------------------------------------------------
+
+
+async def related_page(
+    session: AsyncSession,
+    entity_id: uuid.UUID,
+    *,
+    sees_drafts: bool,
+    now: datetime,
+    type_: str | None,
+    since: datetime | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Any], int]:
+    """Live entities mentioned with ``entity_id`` in articles the reader may see, with how many.
+
+    Rows of (id, slug, name, type, count), most shared first, then by name; and the total.
+    """
+    other = aliased(Mention)
+    count = func.count().label("count")
+    statement = (
+        select(Entity.id, Entity.slug, Entity.name, Entity.type, count)
+        .select_from(Mention)
+        .join(Article, Article.id == Mention.article_id)
+        .join(
+            other,
+            and_(other.article_id == Mention.article_id, other.entity_id != Mention.entity_id),
+        )
+        .join(Entity, Entity.id == other.entity_id)
+        .where(
+            Mention.entity_id == entity_id,
+            readable_clause(sees_drafts=sees_drafts, now=now),
+            Entity.deleted_at.is_(None),
+        )
+        .group_by(Entity.id, Entity.slug, Entity.name, Entity.type)
+    )
+    if type_ is not None:
+        statement = statement.where(Entity.type == type_)
+    if since is not None:
+        statement = statement.where(Article.published_at >= since)
+    total = await session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    rows = await session.execute(
+        statement.order_by(count.desc(), func.lower(Entity.name), Entity.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows.all()), total
+
+
+MentionState = tuple[str, int, list[Any]]
+
+
+async def shared_mentions(
+    session: AsyncSession, source_id: uuid.UUID, target_id: uuid.UUID
+) -> list[tuple[uuid.UUID, MentionState, MentionState]]:
+    """(article id, source's mention, target's mention) where an article mentions both."""
+    target = aliased(Mention)
+    rows = await session.execute(
+        select(
+            Mention.article_id,
+            Mention.source,
+            Mention.count,
+            Mention.spans,
+            target.source,
+            target.count,
+            target.spans,
+        )
+        .join(target, and_(target.article_id == Mention.article_id, target.entity_id == target_id))
+        .where(Mention.entity_id == source_id)
+    )
+    return [(row[0], (row[1], row[2], row[3]), (row[4], row[5], row[6])) for row in rows.all()]
+
+
+async def move_mentions(
+    session: AsyncSession,
+    source_id: uuid.UUID,
+    target_id: uuid.UUID,
+    merged: Sequence[tuple[uuid.UUID, MentionState]],
+) -> None:
+    """Hand the source's mentions to the target; ``merged`` are the target's, already combined."""
+    if merged:
+        await session.execute(
+            update(Mention),
+            [
+                {
+                    "article_id": article_id,
+                    "entity_id": target_id,
+                    "source": source,
+                    "count": count,
+                    "spans": spans,
+                }
+                for article_id, (source, count, spans) in merged
+            ],
+        )
+        await session.execute(
+            delete(Mention).where(
+                Mention.entity_id == source_id,
+                Mention.article_id.in_([article_id for article_id, _ in merged]),
+            )
+        )
+    await session.execute(
+        update(Mention)
+        .where(Mention.entity_id == source_id)
+        .values(entity_id=target_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def redirect_target(session: AsyncSession, ref: str) -> str | None:
+    """The current slug of the entity that ``ref`` (a former slug or merged id) now names."""
+    return await session.scalar(
+        select(Entity.slug)
+        .join(SlugRedirect, SlugRedirect.target_id == Entity.id)
+        .where(SlugRedirect.resource_type == "entities", SlugRedirect.slug == ref)
+    )
+
+
+async def repoint_redirects(
+    session: AsyncSession, source_id: uuid.UUID, target_id: uuid.UUID
+) -> None:
+    """Former slugs of a merged entity lead to the entity it was merged into."""
+    await session.execute(
+        update(SlugRedirect)
+        .where(SlugRedirect.resource_type == "entities", SlugRedirect.target_id == source_id)
+        .values(target_id=target_id)
+        .execution_options(synchronize_session=False)
     )

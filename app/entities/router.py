@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field, StringConstraints
 from starlette.responses import Response
 
 from app.articles.filters import ArticleSort, FieldsDep, FiltersDep
@@ -15,10 +17,12 @@ from app.core.errors import Forbidden, invalid, problem_responses
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import PageDep, base_url
 from app.core.responses import collection_response, moved_response, no_content, resource_response
-from app.core.security import EditorDep, PrincipalDep
+from app.core.schemas import InputModel
+from app.core.security import AdminDep, EditorDep, PrincipalDep
 from app.entities import service
 from app.entities.repository import EntitySort
 from app.entities.schemas import EntityCreate, EntityRead, EntityType, EntityUpdate
+from app.linking.router import EntityRef
 
 router = APIRouter(prefix="/v1/entities", tags=["entities"])
 REF_PATH = Path(description="An entity id or slug; a former slug answers 301 to the current one.")
@@ -249,4 +253,101 @@ async def list_entity_articles(
         page,
         fields,
         sort,
+    )
+
+
+class RelatedEntity(BaseModel):
+    entity: EntityRef
+    count: int
+
+
+@router.get(
+    "/{ref}/related",
+    responses={
+        200: {"description": "A page of entities with how many articles they share."},
+        301: {"description": "Moved."},
+        **problem_responses(401, 404, 410, 422),
+    },
+)
+async def list_related_entities(
+    request: Request,
+    ref: Annotated[str, REF_PATH],
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    now: NowDep,
+    page: PageDep,
+    type: Annotated[EntityType | None, Query(description="Only entities of this type.")] = None,
+    since: Annotated[
+        datetime | None, Query(description="Only articles published at or after this time.")
+    ] = None,
+) -> Response:
+    """Entities mentioned in the same articles, with how many: most shared first, then by name."""
+    found = await service.find_entity(session, ref, principal=principal)
+    if found.item is None:
+        assert found.moved_to is not None
+        return moved_response(
+            request, "entities", found.moved_to, settings=settings, public=is_public(principal)
+        )
+    data, total, next_cursor = await service.related_entities(
+        session,
+        found.item,
+        type_=type,
+        since=since,
+        page=page,
+        principal=principal,
+        now=now,
+    )
+    return collection_response(
+        request,
+        data,
+        settings=settings,
+        public=is_public(principal),
+        page=page,
+        total=total,
+        next_cursor=next_cursor,
+    )
+
+
+class EntityMerge(InputModel):
+    into: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=200),
+        Field(description="Id or slug of the entity that absorbs this one."),
+    ]
+
+
+@router.post(
+    "/{ref}/merge",
+    responses={
+        200: {"model": EntityRead, "description": "The entity merged into."},
+        **problem_responses(401, 403, 404, 410, 412, 422, 428),
+    },
+)
+async def merge_entity(
+    request: Request,
+    ref: Annotated[str, REF_PATH],
+    data: EntityMerge,
+    session: SessionDep,
+    principal: AdminDep,
+    settings: SettingsDep,
+    now: NowDep,
+    precondition: PreconditionDep,
+    idempotency: IdempotencyDep,
+) -> Response:
+    """Merge this entity into another (admin): mentions, names and external ids move there."""
+    found = await service.find_entity(session, ref, principal=principal)
+    if found.item is None:
+        raise invalid(["path", "ref"], f"{ref!r} is a former slug of {found.moved_to!r}.")
+    target = await service.merge_entity(
+        session, found.item, into=data.into, precondition=precondition, now=now
+    )
+    return await idempotency.complete(
+        resource_response(
+            request,
+            await service.read_entity(session, target, now),
+            resource=target,
+            settings=settings,
+            public=False,
+        )
     )

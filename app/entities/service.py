@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles.schemas import MentionIn
 from app.changes.service import record_change
-from app.core.errors import Conflict, field_error, invalid
-from app.core.pagination import Page
+from app.core.errors import Conflict, NotFound, field_error, invalid
+from app.core.pagination import Page, decode_cursor, encode_cursor
 from app.core.repository import (
     Found,
     Precondition,
@@ -27,14 +27,12 @@ from app.core.repository import (
     trash_or_purge,
 )
 from app.core.security import Principal
-from app.core.slugs import fold_name, make_slug
+from app.core.slugs import fold_name, is_uuid, make_slug
 from app.entities import repository
-from app.entities.repository import EntitySort
+from app.entities.repository import ENTITIES_COUNTER, EntitySort
 from app.entities.schemas import EntityCreate
-from app.linking.matcher import EntityMatcher
+from app.linking import service as linking_service
 from app.models import Counter, Entity, EntityName
-
-ENTITIES_COUNTER = "entities"
 
 
 def _names(entity: Entity) -> list[str]:
@@ -79,6 +77,7 @@ async def _record(session: AsyncSession, entity: Entity, event: str) -> None:
         public=entity.deleted_at is None,
     )
     await bump_entity_set_version(session)
+    linking_service.note_entity_change(session, entity.id)
 
 
 async def _ensure_unique(
@@ -183,9 +182,34 @@ async def delete_entity(
 async def find_entity(
     session: AsyncSession, ref: str, *, principal: Principal, include_deleted: bool = False
 ) -> Found[Entity]:
-    return await find_resource(
-        session, Entity, ref, sees_trash=include_deleted and principal.sees_drafts, label="entity"
-    )
+    try:
+        return await find_resource(
+            session,
+            Entity,
+            ref,
+            sees_trash=include_deleted and principal.sees_drafts,
+            label="entity",
+        )
+    except NotFound:
+        # The id of an entity merged into another answers like a former slug.
+        moved = await repository.redirect_target(session, ref) if is_uuid(ref) else None
+        if moved is None:
+            raise
+        return Found(None, moved_to=moved)
+
+
+async def _live_by_ref(session: AsyncSession, ref: str) -> Entity | None:
+    """The live entity ``ref`` names, following former slugs and merges."""
+    found = await find_by_ref(session, Entity, ref)
+    if found.item is None:
+        moved = found.moved_to
+        if moved is None and is_uuid(ref):
+            moved = await repository.redirect_target(session, ref)
+        if moved is None:
+            return None
+        found = await find_by_ref(session, Entity, moved)
+    entity = found.item
+    return entity if entity is not None and entity.deleted_at is None else None
 
 
 def to_dict(row: Any) -> dict[str, Any]:
@@ -234,8 +258,8 @@ async def resolve_entities(
         entity: Entity | None = None
         if ref.id is not None or ref.slug is not None:
             key = str(ref.id) if ref.id is not None else str(ref.slug)
-            entity = (await find_by_ref(session, Entity, key)).item
-            if entity is None or entity.deleted_at is not None:
+            entity = await _live_by_ref(session, key)
+            if entity is None:
                 raise invalid(["body", "entities", i], f"No entity {key!r}.")
         else:
             assert ref.name is not None
@@ -260,13 +284,101 @@ async def resolve_entities(
     return entities
 
 
-def find_spans(text: str, entities: Sequence[Entity]) -> dict[uuid.UUID, list[list[int]]]:
-    """Where each of ``entities`` is written in ``text``."""
-    if not entities or not text:
-        return {}
-    by_id = {str(e.id): e.id for e in entities}
-    matcher = EntityMatcher.build((str(e.id), _names(e)) for e in entities)
-    spans: dict[uuid.UUID, list[list[int]]] = {}
-    for match in matcher.find(text):
-        spans.setdefault(by_id[match.entity_id], []).append([match.start, match.end])
-    return spans
+# Co-occurrence ------------------------------------------------------------------
+
+RELATED_CURSOR = "related-entities"
+
+
+def _offset(page: Page) -> int:
+    """Where a page of an offset-paged list starts; its cursor carries the offset."""
+    if page.cursor is None:
+        return page.offset or 0
+    (offset,) = decode_cursor(page.cursor, RELATED_CURSOR, 1)
+    if type(offset) is not int or offset < 0:
+        raise invalid(["query", "cursor"], "The cursor is not valid.")
+    return offset
+
+
+async def related_entities(
+    session: AsyncSession,
+    entity: Entity,
+    *,
+    type_: str | None,
+    since: datetime | None,
+    page: Page,
+    principal: Principal,
+    now: datetime,
+) -> tuple[list[dict[str, Any]], int, str | None]:
+    """Entities mentioned in the same articles the principal may read, with how many."""
+    offset = _offset(page)
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)  # a time without an offset is UTC, as elsewhere
+    rows, total = await repository.related_page(
+        session,
+        entity.id,
+        sees_drafts=principal.sees_drafts,
+        now=now,
+        type_=type_,
+        since=since,
+        limit=page.limit,
+        offset=offset,
+    )
+    data = [
+        {
+            "entity": {"id": row.id, "slug": row.slug, "name": row.name, "type": row.type},
+            "count": row.count,
+        }
+        for row in rows
+    ]
+    more = offset + len(rows) < total
+    next_cursor = encode_cursor(RELATED_CURSOR, [offset + len(rows)]) if more and rows else None
+    return data, total, next_cursor
+
+
+# Merging ------------------------------------------------------------------------
+
+
+def _combine(a: repository.MentionState, b: repository.MentionState) -> repository.MentionState:
+    """One mention from two of the same article: spans joined, counts added, manual first."""
+    source = "manual" if "manual" in (a[0], b[0]) else "auto"
+    spans = sorted({(int(s[0]), int(s[1])) for s in [*a[2], *b[2]]})
+    return source, a[1] + b[1], [list(span) for span in spans]
+
+
+async def merge_entity(
+    session: AsyncSession,
+    source: Entity,
+    *,
+    into: str,
+    precondition: Precondition,
+    now: datetime,
+) -> Entity:
+    """Fold ``source`` into the entity ``into`` names, which keeps its mentions and names.
+
+    The source's name and aliases become aliases of the target, its external
+    ids fill keys the target lacks, and its slugs and id redirect to the
+    target; the source is then removed.
+    """
+    precondition.check(source)
+    target = await _live_by_ref(session, into)
+    if target is None:
+        raise invalid(["body", "into"], f"No entity {into!r}.")
+    if target.id == source.id:
+        raise invalid(["body", "into"], "An entity cannot be merged into itself.")
+    shared = await repository.shared_mentions(session, source.id, target.id)
+    merged = [(article_id, _combine(mine, theirs)) for article_id, mine, theirs in shared]
+    await repository.move_mentions(session, source.id, target.id, merged)
+    target.aliases = _clean_aliases(target.name, [*target.aliases, source.name, *source.aliases])
+    target.external_ids = {**source.external_ids, **target.external_ids}
+    await session.refresh(target, ["names"])
+    _set_names(target)
+    target.updated_at = now
+    old_slug = source.slug
+    await trash_or_purge(session, source, purge=True, now=now)
+    await repository.repoint_redirects(session, source.id, target.id)
+    await remember_old_slug(session, Entity, old_slug, target.id)
+    await remember_old_slug(session, Entity, str(source.id), target.id)
+    await flush_new_version(session, target)
+    await _record(session, source, "deleted")
+    await _record(session, target, "updated")
+    return target

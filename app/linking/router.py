@@ -1,7 +1,96 @@
-"""/v1/linking"""
+"""/v1/extract, and the ``link_entities`` switch of article writes."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, StringConstraints
+from starlette.responses import Response
+
+from app.articles.schemas import Language
+from app.core.db import DatabaseDep
+from app.core.deps import SettingsDep
+from app.core.errors import problem_responses
+from app.core.http import dumps
+from app.core.schemas import InputModel
+from app.core.security import get_principal
+from app.entities.schemas import EntityType
+from app.linking import service
+from app.linking.service import LinkOptions
 
 router = APIRouter(prefix="/v1", tags=["linking"])
+
+MAX_EXTRACT_CHARS = 100_000
+
+
+def get_link_options(
+    request: Request,
+    link_entities: Annotated[
+        bool,
+        Query(
+            description="Find mentions of known entities in the text; `false` keeps only "
+            "the entities named in `entities` (and earlier automatic ones if the text is "
+            "unchanged)."
+        ),
+    ] = True,
+) -> LinkOptions:
+    return LinkOptions(
+        enabled=link_entities,
+        refresh_seconds=request.app.state.settings.entity_refresh_seconds,
+    )
+
+
+LinkOptionsDep = Annotated[LinkOptions, Depends(get_link_options)]
+
+
+class ExtractRequest(InputModel):
+    text: Annotated[str, StringConstraints(max_length=MAX_EXTRACT_CHARS)]
+    language: Language = "en"
+
+
+class EntityRef(BaseModel):
+    id: uuid.UUID
+    slug: str
+    name: str
+    type: EntityType
+
+
+class ExtractedEntity(BaseModel):
+    entity: EntityRef
+    count: int
+    spans: list[tuple[int, int]]
+    text: list[str]
+
+
+class Candidate(BaseModel):
+    name: str
+    count: int
+    spans: list[tuple[int, int]]
+
+
+class ExtractRead(BaseModel):
+    entities: list[ExtractedEntity]
+    candidates: list[Candidate]
+
+
+@router.post(
+    "/extract",
+    dependencies=[Depends(get_principal)],
+    responses={200: {"model": ExtractRead}, **problem_responses(401, 413, 422)},
+)
+async def extract_entities(
+    data: ExtractRequest, database: DatabaseDep, settings: SettingsDep
+) -> Response:
+    """Known entities in a text, with spans, and capitalised names not known yet; no write."""
+    # A read: the replica (if any) answers, and SQLite's write lock is not taken.
+    async with database.reader() as session:
+        found = await service.extract(
+            session, data.text, refresh_seconds=settings.entity_refresh_seconds
+        )
+    return Response(
+        dumps(found),
+        media_type="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
