@@ -7,38 +7,54 @@ import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Annotated, Any, TypeVar
 
 import typer
 import uvicorn
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings, get_settings
 from app.core.db import Database
+from app.core.errors import ProblemError
 from app.core.schema import upgrade
-from app.core.security import Role
+from app.core.security import Principal, Role
 
 app = typer.Typer(help="Lede: a headless content API for newsrooms.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 console = Console(stderr=True)
 T = TypeVar("T")
+# Who `lede import` writes as, in revisions and `updated_by`.
+IMPORTER = Principal(role="admin", name="lede import")
+
+
+def run_with_database(work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run ``work`` against the configured database."""
+
+    async def main() -> T:
+        database = Database.from_settings(get_settings())
+        try:
+            return await work(database)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(main())
 
 
 def run_in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run ``work`` in one committed transaction against the configured database."""
 
-    async def main() -> T:
-        database = Database.from_settings(get_settings())
-        try:
-            async with database.writer() as session, session.begin():
-                return await work(session)
-        finally:
-            await database.dispose()
+    async def in_transaction(database: Database) -> T:
+        async with database.writer() as session, session.begin():
+            return await work(session)
 
-    return asyncio.run(main())
+    return run_with_database(in_transaction)
 
 
 @app.command()
@@ -139,8 +155,130 @@ def keys_revoke(ref: Annotated[str, typer.Argument(help="Key id or name.")]) -> 
     async def work(session: AsyncSession) -> Any:
         return await service.revoke_key(session, ref, now=utcnow())
 
-    key = run_in_session(work)
+    try:
+        key = run_in_session(work)
+    except ProblemError as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from None
     console.print(f"Revoked {key.name!r} ({key.id}).")
+
+
+@app.command("import")
+def import_articles(
+    file: Annotated[str, typer.Argument(help="NDJSON or a JSON array of articles; - for stdin.")],
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=1000, help="Articles per transaction.")
+    ] = 500,
+    link_entities: Annotated[
+        bool, typer.Option(help="Find mentions of known entities in each article.")
+    ] = True,
+) -> None:
+    """Create or update articles from a file, matched by slug or canonical_url."""
+    from app.articles import bulk
+    from app.linking.service import LinkOptions
+
+    linking = LinkOptions(
+        enabled=link_entities, refresh_seconds=get_settings().entity_refresh_seconds
+    )
+
+    with ExitStack() as stack:
+        if file == "-":
+            stream: IO[bytes] = sys.stdin.buffer
+        else:
+            try:
+                stream = stack.enter_context(Path(file).open("rb"))
+            except OSError as exc:
+                raise typer.BadParameter(str(exc), param_hint="FILE") from None
+        try:
+            items, total = bulk.read_items(stream)
+        except ProblemError as exc:
+            console.print(f"[red]Nothing imported:[/red] {exc.detail}")
+            raise typer.Exit(1) from None
+        progress = Progress(
+            TextColumn("Importing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        )
+        with progress:
+            task = progress.add_task("import", total=total)
+
+            def advance(results: list[bulk.ItemResult]) -> None:
+                progress.advance(task, len(results))
+
+            tally = run_with_database(
+                lambda database: bulk.import_articles(
+                    database,
+                    items,
+                    principal=IMPORTER,
+                    linking=linking,
+                    batch_size=batch_size,
+                    on_batch=advance,
+                )
+            )
+    out = Console(soft_wrap=True)
+    table = Table("created", "updated", "unchanged", "failed")
+    table.add_row(*(str(n) for n in tally.counts().values()))
+    out.print(table)
+    for rejected in tally.rejected:
+        where = f"line {rejected.line}" if rejected.line else f"item {rejected.index + 1}"
+        problem = rejected.problem or {}
+        out.print(f"{where}: {problem.get('status')} {problem.get('detail')}", markup=False)
+    if tally.failed:
+        raise typer.Exit(1)
+
+
+def _rfc3339(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            "give an RFC 3339 time, such as 2024-05-01T00:00:00Z", param_hint="--since"
+        ) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+@app.command()
+def export(
+    since: Annotated[
+        str | None, typer.Option(help="Only articles changed at or after this RFC 3339 time.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")
+    ] = None,
+) -> None:
+    """Write every article not in the trash as NDJSON that `lede import` reads back."""
+    from app.articles import bulk
+    from app.core.http import dumps
+
+    changed_since = _rfc3339(since)
+    with ExitStack() as stack:
+        out: IO[bytes] = (
+            stack.enter_context(output.open("wb")) if output is not None else sys.stdout.buffer
+        )
+
+        async def work(database: Database) -> int:
+            count = 0
+            async with database.reader() as session:
+                async for item in bulk.export_articles(session, since=changed_since):
+                    out.write(dumps(item) + b"\n")
+                    count += 1
+            return count
+
+        count = run_with_database(work)
+        out.flush()
+    console.print(f"Exported {count} articles.")
+
+
+@app.command()
+def reindex() -> None:
+    """Rebuild the full-text search index from the stored articles."""
+    from app.search import service as search_service
+
+    console.print(run_in_session(search_service.reindex))
 
 
 def main() -> None:

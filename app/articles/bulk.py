@@ -1,7 +1,479 @@
-"""POST /v1/articles:bulk"""
+"""Articles in and out in bulk: POST /v1/articles:bulk, and the upsert and export behind the CLI."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from http import HTTPStatus
+from itertools import chain, islice
+from typing import IO, Any, Literal
+
+import orjson
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from app.articles import repository, service
+from app.articles.schemas import ArticleCreate
+from app.core.db import Database, SessionDep
+from app.core.deps import NowDep
+from app.core.errors import (
+    Conflict,
+    Problem,
+    ProblemError,
+    field_error,
+    invalid,
+    problem_responses,
+)
+from app.core.http import dumps
+from app.core.idempotency import IdempotencyDep
+from app.core.repository import Precondition
+from app.core.security import EditorDep, Principal
+from app.core.slugs import make_slug
+from app.linking.router import LinkOptionsDep
+from app.linking.service import LinkOptions
+from app.models import Article
+from app.models.base import utcnow
 
 router = APIRouter(prefix="/v1", tags=["articles"])
+
+MAX_ITEMS = 1000
+NDJSON_TYPES = frozenset({"application/x-ndjson", "application/jsonl"})
+# Upserts replace whole articles, as PUT does; there is no ETag per item to check.
+NO_PRECONDITION = Precondition(tags=None, required=False)
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+ItemStatus = Literal["created", "updated", "unchanged", "error"]
+
+
+class UnsupportedMediaType(ProblemError):
+    status = 415
+
+
+@dataclass(frozen=True, slots=True)
+class RawItem:
+    """One article as read from the input; ``line`` is its NDJSON line number."""
+
+    value: Any
+    line: int | None = None
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class ItemResult:
+    index: int
+    status: ItemStatus
+    line: int | None = None
+    id: uuid.UUID | None = None
+    slug: str | None = None
+    version: int | None = None
+    problem: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "status": self.status,
+            "id": self.id,
+            "slug": self.slug,
+            "version": self.version,
+            "problem": self.problem,
+        }
+
+
+@dataclass(slots=True)
+class Tally:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    rejected: list[ItemResult] = field(default_factory=list)
+
+    def add(self, results: Iterable[ItemResult]) -> None:
+        for result in results:
+            if result.status == "error":
+                self.failed += 1
+                self.rejected.append(result)
+            else:
+                setattr(self, result.status, getattr(self, result.status) + 1)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+        }
+
+
+# Reading ---------------------------------------------------------------------
+
+
+def parse_ndjson(lines: Iterable[bytes]) -> Iterator[RawItem]:
+    """One item per non-blank line; a line that is not JSON becomes an item in error."""
+    for number, line in enumerate(lines, start=1):
+        if number == 1:
+            line = line.removeprefix(_UTF8_BOM)
+        if not line.strip():
+            continue
+        try:
+            yield RawItem(orjson.loads(line), line=number)
+        except orjson.JSONDecodeError as exc:
+            yield RawItem(None, line=number, error=f"Line {number} is not valid JSON: {exc}.")
+
+
+def parse_json_array(data: bytes) -> list[RawItem]:
+    try:
+        decoded = orjson.loads(data.removeprefix(_UTF8_BOM))
+    except orjson.JSONDecodeError as exc:
+        raise invalid(["body"], f"The body is not valid JSON: {exc}.") from None
+    if not isinstance(decoded, list):
+        raise invalid(["body"], "Send a JSON array of articles, or NDJSON (one per line).")
+    return [RawItem(value) for value in decoded]
+
+
+def read_items(stream: IO[bytes]) -> tuple[Iterator[RawItem], int | None]:
+    """The items of a JSON array or NDJSON stream, told apart by their first character.
+
+    Also says how many there are, when that is known without holding them all.
+    """
+    seekable = stream.seekable()
+    start = stream.tell() if seekable else 0
+    head: list[bytes] = []
+    for line in stream:
+        head.append(line)
+        if line.strip():
+            break
+    if b"".join(head).removeprefix(_UTF8_BOM).lstrip().startswith(b"["):
+        items = parse_json_array(b"".join(head) + stream.read())
+        return iter(items), len(items)
+    if not seekable:
+        return parse_ndjson(chain(head, stream)), None
+    total = sum(1 for line in chain(head, stream) if line.strip())
+    stream.seek(start)
+    return parse_ndjson(stream), total
+
+
+def parse_body(body: bytes, content_type: str | None) -> list[RawItem]:
+    media_type = (content_type or "").partition(";")[0].strip().lower()
+    if media_type in NDJSON_TYPES:
+        items = list(islice(parse_ndjson(body.splitlines()), MAX_ITEMS + 1))
+    elif media_type == "application/json":
+        items = parse_json_array(body)
+    else:
+        raise UnsupportedMediaType(
+            "Send application/json (an array of articles) or application/x-ndjson."
+        )
+    if len(items) > MAX_ITEMS:
+        raise invalid(["body"], f"A bulk request takes at most {MAX_ITEMS} articles.")
+    return items
+
+
+# Upsert ----------------------------------------------------------------------
+
+
+def _problem(status: int, detail: str, errors: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "errors": errors,
+    }
+
+
+def _item_loc(index: int, loc: Sequence[Any]) -> list[str | int]:
+    rest = list(loc[1:]) if loc and loc[0] == "body" else list(loc)
+    return ["body", index, *rest]
+
+
+def _validation_problem(index: int, exc: ValidationError) -> dict[str, Any]:
+    errors = [field_error(_item_loc(index, e["loc"]), e["msg"], e["type"]) for e in exc.errors()]
+    fields = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'][2:]) or 'item'}: {e['message']}" for e in errors[:5]
+    )
+    return _problem(422, f"The article is not valid: {fields}.", errors)
+
+
+def _error_problem(index: int, exc: ProblemError) -> dict[str, Any]:
+    errors = [
+        field_error(_item_loc(index, e["loc"]), e["message"], e.get("type", "value_error"))
+        for e in exc.errors or []
+    ]
+    return _problem(exc.status, exc.detail or exc.title, errors)
+
+
+async def _upsert(
+    session: AsyncSession,
+    data: ArticleCreate,
+    *,
+    principal: Principal,
+    now: datetime,
+    linking: LinkOptions,
+) -> tuple[ItemStatus, Article]:
+    # Without a slug or canonical URL to go by, the story is the article with its
+    # title (at the slug that title gives), so importing a file twice changes nothing.
+    by_title = data.slug is None and data.canonical_url is None
+    slug = make_slug(data.title, fallback="article") if by_title else data.slug
+    targets = await repository.find_upsert_targets(
+        session, slug=slug, canonical_url=data.canonical_url
+    )
+    if by_title:
+        targets = [a for a in targets if a.title == data.title and a.canonical_url is None]
+    if len(targets) > 1:
+        by_slug = next(a for a in targets if a.slug == slug)
+        by_url = next(a for a in targets if a is not by_slug)
+        raise Conflict(
+            "The slug and the canonical_url belong to two different articles.",
+            errors=[
+                field_error(["body", "slug"], f"Used by the article {by_slug.id}."),
+                field_error(["body", "canonical_url"], f"Used by the article {by_url.id}."),
+            ],
+        )
+    if not targets:
+        return "created", await service.create_article(
+            session, data=data, principal=principal, now=now, linking=linking
+        )
+    article = targets[0]
+    if article.deleted_at is not None:
+        raise Conflict(
+            f"The matching article {article.slug!r} is in the trash: restore or purge it first.",
+            errors=[
+                field_error(
+                    ["body", "slug" if article.slug == slug else "canonical_url"],
+                    "Held by an article in the trash.",
+                )
+            ],
+        )
+    values = data.model_dump()
+    # As PUT: the slug and publication time stay when not given.
+    for name in ("slug", "published_at"):
+        if values[name] is None:
+            del values[name]
+    version = article.version
+    article = await service.update_article(
+        session,
+        article,
+        values=values,
+        principal=principal,
+        precondition=NO_PRECONDITION,
+        now=now,
+        linking=linking,
+    )
+    return ("unchanged" if article.version == version else "updated"), article
+
+
+async def upsert_article(
+    session: AsyncSession,
+    item: RawItem,
+    index: int,
+    *,
+    principal: Principal,
+    now: datetime,
+    linking: LinkOptions = service.LINK,
+) -> ItemResult:
+    """Create or update one article in its own savepoint: a failure undoes only this item."""
+    failed = ItemResult(index=index, status="error", line=item.line)
+    if item.error is not None:
+        failed.problem = _problem(
+            422, item.error, [field_error(["body", index], item.error, "json_invalid")]
+        )
+        return failed
+    try:
+        data = ArticleCreate.model_validate(item.value)
+        async with session.begin_nested():
+            status, article = await _upsert(
+                session, data, principal=principal, now=now, linking=linking
+            )
+    except ValidationError as exc:
+        failed.problem = _validation_problem(index, exc)
+        return failed
+    except ProblemError as exc:
+        failed.problem = _error_problem(index, exc)
+        return failed
+    except IntegrityError:
+        failed.problem = _problem(
+            409, "The article conflicts with stored data (a duplicate slug or URL).", []
+        )
+        return failed
+    return ItemResult(
+        index=index,
+        status=status,
+        line=item.line,
+        id=article.id,
+        slug=article.slug,
+        version=article.version,
+    )
+
+
+async def upsert_articles(
+    session: AsyncSession,
+    items: Sequence[RawItem],
+    *,
+    principal: Principal,
+    now: datetime,
+    linking: LinkOptions = service.LINK,
+    first_index: int = 0,
+) -> list[ItemResult]:
+    return [
+        await upsert_article(
+            session, item, first_index + i, principal=principal, now=now, linking=linking
+        )
+        for i, item in enumerate(items)
+    ]
+
+
+async def import_articles(
+    database: Database,
+    items: Iterable[RawItem],
+    *,
+    principal: Principal,
+    linking: LinkOptions = service.LINK,
+    batch_size: int = 500,
+    on_batch: Callable[[list[ItemResult]], None] | None = None,
+) -> Tally:
+    """Upsert ``items`` a batch per transaction, so that no lock is held for long."""
+    tally = Tally()
+    iterator = iter(items)
+    index = 0
+    while batch := list(islice(iterator, batch_size)):
+        async with database.writer() as session, session.begin():
+            results = await upsert_articles(
+                session,
+                batch,
+                principal=principal,
+                now=utcnow(),
+                linking=linking,
+                first_index=index,
+            )
+        index += len(batch)
+        tally.add(results)
+        if on_batch is not None:
+            on_batch(results)
+    return tally
+
+
+# Export ----------------------------------------------------------------------
+
+
+def to_input(article: Article) -> dict[str, Any]:
+    """The article as the create body that makes it again (tags by name, entities by slug)."""
+    item: dict[str, Any] = {
+        "title": article.title,
+        "slug": article.slug,
+        "summary": None if article.summary_derived else article.summary,
+        "body": article.body,
+        "body_format": article.body_format,
+        "authors": list(article.authors),
+        "section": article.section,
+        "language": article.language,
+        "status": article.status,
+        "published_at": article.published_at,
+        "canonical_url": article.canonical_url,
+        "source": article.source,
+        "image": article.image,
+        "tags": [link.tag.name for link in article.tag_links],
+        "entities": [
+            {"slug": m.entity.slug}
+            for m in sorted(article.mentions, key=lambda m: m.entity.slug)
+            if m.source == "manual"
+        ],
+    }
+    return {name: value for name, value in item.items() if value is not None}
+
+
+async def export_articles(
+    session: AsyncSession, *, since: datetime | None, page_size: int = 500
+) -> AsyncIterator[dict[str, Any]]:
+    """Every article not in the trash, oldest change first, read a page at a time."""
+    after: tuple[datetime, uuid.UUID] | None = None
+    while True:
+        page = await repository.export_page(session, since=since, after=after, limit=page_size)
+        for article in page:
+            yield to_input(article)
+        if len(page) < page_size:
+            return
+        after = (page[-1].updated_at, page[-1].id)
+        # What was written out need not stay in memory.
+        session.expunge_all()
+
+
+# HTTP --------------------------------------------------------------------------
+
+
+class BulkItem(BaseModel):
+    index: int
+    status: ItemStatus
+    id: uuid.UUID | None = None
+    slug: str | None = None
+    version: int | None = None
+    problem: Problem | None = None
+
+
+class BulkMeta(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+    failed: int
+
+
+class BulkResult(BaseModel):
+    data: list[BulkItem]
+    meta: BulkMeta
+
+
+_REQUEST_BODY = {
+    "required": True,
+    "description": (
+        f"Up to {MAX_ITEMS} articles, each as for `POST /v1/articles`. An article whose "
+        "`slug` or `canonical_url` is already stored replaces it (as `PUT` does); "
+        "the others are created."
+    ),
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "array",
+                "maxItems": MAX_ITEMS,
+                "items": {"$ref": "#/components/schemas/ArticleCreate"},
+            }
+        },
+        "application/x-ndjson": {
+            "schema": {"type": "string", "description": "One `ArticleCreate` object per line."}
+        },
+    },
+}
+
+
+@router.post(
+    "/articles:bulk",
+    response_model=None,
+    responses={
+        200: {"model": BulkResult, "description": "One result per article, in order."},
+        **problem_responses(401, 403, 409, 413, 415, 422),
+    },
+    openapi_extra={"requestBody": _REQUEST_BODY},
+)
+async def bulk_upsert_articles(
+    request: Request,
+    session: SessionDep,
+    principal: EditorDep,
+    now: NowDep,
+    linking: LinkOptionsDep,
+    idempotency: IdempotencyDep,
+) -> Response:
+    """Create or update many articles; one bad article never stops the others."""
+    items = parse_body(await request.body(), request.headers.get("content-type"))
+    results = await upsert_articles(session, items, principal=principal, now=now, linking=linking)
+    tally = Tally()
+    tally.add(results)
+    body = {"data": [r.to_dict() for r in results], "meta": tally.counts()}
+    return await idempotency.complete(
+        Response(
+            dumps(body),
+            headers={"Cache-Control": "no-store"},
+            media_type="application/json",
+        )
+    )

@@ -135,3 +135,40 @@ async def list_page(
 async def load_article(session: AsyncSession, article_id: uuid.UUID) -> Article:
     statement = select(Article).where(Article.id == article_id).options(*ARTICLE_LOAD)
     return (await session.execute(statement.execution_options(populate_existing=True))).scalar_one()
+
+
+async def find_upsert_targets(
+    session: AsyncSession, *, slug: str | None, canonical_url: str | None
+) -> list[Article]:
+    """The articles (trashed ones too) holding ``slug`` or ``canonical_url``, loaded afresh."""
+    keys = [Article.slug == slug] if slug is not None else []
+    if canonical_url is not None:
+        keys.append(Article.canonical_url == canonical_url)
+    if not keys:
+        return []
+    statement = select(Article).where(or_(*keys)).options(*ARTICLE_LOAD)
+    result = await session.scalars(statement.execution_options(populate_existing=True))
+    return list(result.all())
+
+
+async def export_page(
+    session: AsyncSession,
+    *,
+    since: datetime | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Article]:
+    """Non-trashed articles in (updated_at, id) order, from just past ``after``."""
+    statement = select(Article).where(Article.deleted_at.is_(None)).options(*ARTICLE_LOAD)
+    if since is not None:
+        statement = statement.where(Article.updated_at >= since)
+    if after is not None:
+        updated_at, last_id = after
+        statement = statement.where(
+            or_(
+                Article.updated_at > updated_at,
+                and_(Article.updated_at == updated_at, Article.id > last_id),
+            )
+        )
+    statement = statement.order_by(Article.updated_at, Article.id).limit(limit)
+    return list((await session.scalars(statement)).all())

@@ -10,8 +10,8 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
+from app.articles import related, service
 from app.articles import revisions as revisions_service
-from app.articles import service
 from app.articles.filters import (
     ARTICLE_FIELDS,
     LIST_FIELDS,
@@ -32,6 +32,8 @@ from app.core.pagination import Page, PageDep, base_url
 from app.core.repository import Precondition
 from app.core.responses import collection_response, moved_response, no_content, resource_response
 from app.core.security import EditorDep, Principal, PrincipalDep
+from app.linking.router import LinkOptionsDep
+from app.linking.service import LinkOptions
 from app.models import Article
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
@@ -128,9 +130,12 @@ async def create_article(
     settings: SettingsDep,
     now: NowDep,
     idempotency: IdempotencyDep,
+    linking: LinkOptionsDep,
 ) -> Response:
     """Create an article; tags and entities named are found or created."""
-    article = await service.create_article(session, data=data, principal=principal, now=now)
+    article = await service.create_article(
+        session, data=data, principal=principal, now=now, linking=linking
+    )
     article = await service.reload(session, article)
     return await idempotency.complete(
         render(request, article, principal, settings, status_code=201)
@@ -193,13 +198,20 @@ async def _edit(
     settings: Settings,
     now: datetime,
     precondition: Precondition,
+    linking: LinkOptions,
 ) -> Response:
     for name in NOT_NULLABLE:
         if name in values and values[name] is None:
             raise invalid(["body", name], f"{name} cannot be null.")
     article = await _editable(session, ref, principal, now)
     article = await service.update_article(
-        session, article, values=values, principal=principal, precondition=precondition, now=now
+        session,
+        article,
+        values=values,
+        principal=principal,
+        precondition=precondition,
+        now=now,
+        linking=linking,
     )
     article = await service.reload(session, article)
     return render(request, article, principal, settings)
@@ -221,10 +233,13 @@ async def update_article(
     settings: SettingsDep,
     now: NowDep,
     precondition: PreconditionDep,
+    linking: LinkOptionsDep,
 ) -> Response:
     """Change some fields (JSON merge patch); send If-Match to never overwrite a colleague."""
     values = data.model_dump(exclude_unset=True)
-    return await _edit(request, ref, values, session, principal, settings, now, precondition)
+    return await _edit(
+        request, ref, values, session, principal, settings, now, precondition, linking
+    )
 
 
 @router.put(
@@ -243,6 +258,7 @@ async def replace_article(
     settings: SettingsDep,
     now: NowDep,
     precondition: PreconditionDep,
+    linking: LinkOptionsDep,
 ) -> Response:
     """Replace the whole article; fields left out take their defaults."""
     values = data.model_dump()
@@ -250,7 +266,9 @@ async def replace_article(
         del values["slug"]
     if values["published_at"] is None:
         del values["published_at"]
-    return await _edit(request, ref, values, session, principal, settings, now, precondition)
+    return await _edit(
+        request, ref, values, session, principal, settings, now, precondition, linking
+    )
 
 
 @router.delete(
@@ -368,3 +386,39 @@ async def untrash_article(
     )
     article = await service.reload(session, article)
     return await idempotency.complete(render(request, article, principal, settings))
+
+
+@router.get(
+    "/{ref}/related",
+    responses={
+        200: {"description": "Related published articles, best first, each with its score."},
+        301: {"description": "A former slug: moved to the current one."},
+        **problem_responses(401, 404, 410, 422),
+    },
+)
+async def list_related_articles(
+    request: Request,
+    ref: Annotated[str, REF_PATH],
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    now: NowDep,
+    limit: Annotated[int, Query(ge=1, le=100, description="How many.")] = 10,
+) -> Response:
+    """Published articles sharing the most entities (2 points each) and tags (1 point each)."""
+    found = await service.find_article(session, ref, principal=principal, now=now)
+    if found.item is None:
+        assert found.moved_to is not None
+        return moved_response(
+            request, "articles", found.moved_to, settings=settings, public=is_public(principal)
+        )
+    scored, total = await related.related_articles(session, found.item, limit=limit, now=now)
+    return collection_response(
+        request,
+        [{**service.to_dict(article, LIST_FIELDS), "score": score} for article, score in scored],
+        settings=settings,
+        public=is_public(principal),
+        page=Page(limit=limit, offset=0, cursor=None),
+        total=total,
+        next_cursor=None,
+    )

@@ -29,8 +29,13 @@ from app.core.repository import (
 from app.core.security import Principal
 from app.core.slugs import make_slug
 from app.entities import service as entities_service
-from app.models import Article, ArticleRevision, ArticleTag, Mention
+from app.linking import service as linking_service
+from app.linking.service import LinkOptions
+from app.models import Article, ArticleRevision, ArticleTag, Entity, Mention
 from app.tags import service as tags_service
+
+# Writes that do not say otherwise (bulk import, the CLI, the demo) link entities.
+LINK = LinkOptions()
 
 # Fields whose change is a new version, in the order revisions list them.
 TRACKED = (
@@ -194,26 +199,64 @@ async def _set_tags(session: AsyncSession, article: Article, refs: list[str]) ->
 
 
 async def _set_mentions(
-    session: AsyncSession, article: Article, refs: list[MentionIn], now: datetime
+    session: AsyncSession,
+    article: Article,
+    manual: list[Entity] | None,
+    *,
+    text_changed: bool,
+    linking: LinkOptions,
 ) -> None:
-    entities = await entities_service.resolve_entities(session, refs, now=now)
-    spans = entities_service.find_spans(article.body_text, entities)
-    article.mentions = [
-        Mention(
-            entity_id=entity.id,
-            entity=entity,
-            source="manual",
-            count=len(spans.get(entity.id, [])),
-            spans=spans.get(entity.id, []),
-        )
-        for entity in entities
-    ]
+    """Link the entities the editor named (``manual``; None: as before) and, if on, the rest.
+
+    With linking off, the automatic mentions of an earlier write stay while
+    the text they point into is unchanged, and go when it changed.
+    """
+    if manual is None:
+        manual = [
+            m.entity
+            for m in article.mentions
+            if m.source == "manual" and m.entity.deleted_at is None
+        ]
+    linked = await linking_service.link_article(
+        session,
+        body=article.body_text,
+        # A derived summary is the body's opening: nothing more to find there.
+        other_texts=[article.title] + ([] if article.summary_derived else [article.summary or ""]),
+        manual=manual,
+        options=linking,
+    )
+    existing = {m.entity_id: m for m in article.mentions}
+    mentions: list[Mention] = []
+    for found in linked:
+        mention = existing.pop(found.entity_id, None) or Mention(entity_id=found.entity_id)
+        source = "manual" if found.manual else "auto"
+        # The count is of mentions in the body: an entity named only in the
+        # title or summary is linked with a count of 0.
+        count = len(found.spans)
+        for name, value in (("source", source), ("count", count), ("spans", found.spans)):
+            if getattr(mention, name) != value:
+                setattr(mention, name, value)
+        mentions.append(mention)
+    if not linking.enabled and not text_changed:
+        mentions += [m for m in existing.values() if m.source == "auto"]
+    article.mentions = mentions
+
+
+def _mention_state(article: Article) -> list[tuple[str, str, int, list[Any]]]:
+    """What an article's mentions say, to tell whether a write changed them."""
+    return sorted((str(m.entity_id), m.source, m.count, m.spans) for m in article.mentions)
 
 
 async def _apply(
-    session: AsyncSession, article: Article, values: dict[str, Any], *, now: datetime
+    session: AsyncSession,
+    article: Article,
+    values: dict[str, Any],
+    *,
+    now: datetime,
+    linking: LinkOptions,
 ) -> None:
     """Apply validated field values to a new or loaded article."""
+    text_before = (article.title, article.summary, article.body_text)
     if "slug" in values and values["slug"] is not None and values["slug"] != article.slug:
         await ensure_slug_free(session, Article, values["slug"], exclude_id=article.id)
         await claim_slug(session, Article, values["slug"])
@@ -246,26 +289,40 @@ async def _apply(
         article.summary_derived = article.summary is not None
     if "tags" in values:
         await _set_tags(session, article, values["tags"] or [])
+    manual = None
     if "entities" in values:
-        await _set_mentions(
-            session, article, [MentionIn(**e) for e in values["entities"] or []], now
-        )
+        refs = [MentionIn(**e) for e in values["entities"] or []]
+        manual = await entities_service.resolve_entities(session, refs, now=now)
+    text_changed = (article.title, article.summary, article.body_text) != text_before
+    if linking.enabled or text_changed or manual is not None:
+        await _set_mentions(session, article, manual, text_changed=text_changed, linking=linking)
 
 
-async def record_event(session: AsyncSession, article: Article, event: str) -> None:
+async def record_event(
+    session: AsyncSession, article: Article, event: str, *, was_public: bool = False
+) -> None:
+    # Readers hear of a published (or scheduled) article from its publication
+    # time on, and at once of a change that took a public one away from them,
+    # so that copies they keep can drop it.
+    live = event != "deleted" and article.status == "published" and article.deleted_at is None
     await record_change(
         session,
         resource_type="articles",
         resource_id=article.id,
         event=event,
         version=article.version,
-        public=article.status == "published" and article.deleted_at is None,
-        visible_from=article.published_at if article.status == "published" else None,
+        public=live or was_public,
+        visible_from=article.published_at if live and not was_public else None,
     )
 
 
 async def create_article(
-    session: AsyncSession, *, data: ArticleCreate, principal: Principal, now: datetime
+    session: AsyncSession,
+    *,
+    data: ArticleCreate,
+    principal: Principal,
+    now: datetime,
+    linking: LinkOptions = LINK,
 ) -> Article:
     article = Article(
         id=uuid.uuid4(),
@@ -290,7 +347,7 @@ async def create_article(
             session, Article, make_slug(data.title, fallback="article")
         )
         await claim_slug(session, Article, article.slug)
-    await _apply(session, article, values, now=now)
+    await _apply(session, article, values, now=now, linking=linking)
     if "body" not in values:
         _render_into(article, "", data.body_format)
     session.add(article)
@@ -311,15 +368,21 @@ async def update_article(
     principal: Principal,
     precondition: Precondition,
     now: datetime,
+    linking: LinkOptions = LINK,
 ) -> Article:
     """Apply ``values`` (already merged for PATCH, complete for PUT) as one new version."""
     precondition.check(article)
     before = _snapshot(article)
+    mentions_before = _mention_state(article)
     was_public = is_visible(article, now)
     old_version = article.version
-    await _apply(session, article, values, now=now)
+    await _apply(session, article, values, now=now, linking=linking)
     after = _snapshot(article)
     changed = _changed(before, after)
+    if not changed and _mention_state(article) != mentions_before:
+        # Nothing the editor sent changed, but linking found other entities
+        # (created since the last write): that is a new version too.
+        changed = ["entities"]
     if not changed:
         return article
     session.add(
@@ -338,9 +401,9 @@ async def update_article(
     event = "updated"
     if article.status == "published" and not was_public and "status" in changed:
         event = "published"
-    elif was_public and article.status != "published":
+    elif was_public and not is_visible(article, now):
         event = "unpublished"
-    await record_event(session, article, event)
+    await record_event(session, article, event, was_public=was_public)
     return article
 
 
@@ -354,7 +417,8 @@ async def delete_article(
     now: datetime,
 ) -> None:
     precondition.check(article)
+    was_public = is_visible(article, now)
     if not purge:
         article.updated_by = principal.actor
     await trash_or_purge(session, article, purge=purge, now=now)
-    await record_event(session, article, "deleted")
+    await record_event(session, article, "deleted", was_public=was_public)

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.changes import repository
 from app.models import Change, Counter
 from app.models.base import utcnow
 
@@ -42,14 +43,22 @@ async def record_change(
     public: bool,
     visible_from: datetime | None = None,
 ) -> None:
+    seq = await next_seq(session)
+    now = utcnow()
+    # A newer event supersedes those still waiting for a publication time (a
+    # resource being created has none).
+    if event != "created":
+        await repository.withdraw_pending(
+            session, resource_type=resource_type, resource_id=resource_id, now=now
+        )
     session.add(
         Change(
-            seq=await next_seq(session),
+            seq=seq,
             resource_type=resource_type,
             resource_id=resource_id,
             event=event,
             version=version,
-            occurred_at=utcnow(),
+            occurred_at=now,
             public=public,
             visible_from=visible_from,
         )

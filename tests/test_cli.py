@@ -1,0 +1,374 @@
+"""The `lede` command: migrate, keys, demo, and import/export that round-trip."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from typer.testing import CliRunner, Result
+
+from app.cli import app
+from app.core.config import get_settings
+from app.core.schema import head_revision, upgrade
+from app.keys.service import create_key
+from app.main import create_app
+from app.models.base import utcnow
+from tests.conftest import Backend, make_settings
+
+runner = CliRunner()
+KEY = re.compile(r"^lede_[A-Za-z0-9_-]{43}$")
+UseDatabase = Callable[[str], None]
+
+
+@pytest.fixture
+def use_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[UseDatabase]:
+    """Point the CLI at a database (settings are cached, so forget them both ways)."""
+
+    def use(url: str) -> None:
+        monkeypatch.setenv("LEDE_DATABASE_URL", url)
+        get_settings.cache_clear()
+
+    yield use
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path, use_database: UseDatabase) -> Path:
+    path = tmp_path / "lede.db"
+    upgrade(f"sqlite:///{path}")
+    use_database(f"sqlite:///{path}")
+    return path
+
+
+def lede(*args: str, input: bytes | None = None) -> Result:
+    return runner.invoke(app, list(args), input=input)
+
+
+async def lede_async(*args: str, input: bytes | None = None) -> Result:
+    # The command runs its own event loop, so it cannot share the test's.
+    return await asyncio.to_thread(lede, *args, input=input)
+
+
+def rows(path: Path, query: str) -> list[Any]:
+    with sqlite3.connect(path) as connection:
+        return connection.execute(query).fetchall()
+
+
+# migrate, keys, demo ----------------------------------------------------------
+
+
+def test_migrate_brings_a_new_database_to_head(tmp_path: Path, use_database: UseDatabase) -> None:
+    path = tmp_path / "fresh.db"
+    use_database(f"sqlite:///{path}")
+    result = lede("migrate")
+    assert result.exit_code == 0, result.output
+    assert rows(path, "SELECT version_num FROM alembic_version") == [(head_revision(),)]
+    assert lede("migrate").exit_code == 0
+
+
+def test_keys_create_prints_the_key_alone_on_the_last_line(sqlite_file: Path) -> None:
+    result = lede("keys", "create", "--role", "editor", "--name", "x")
+    assert result.exit_code == 0, result.output
+    raw = result.stdout.splitlines()[-1]
+    assert KEY.match(raw)
+    assert raw not in result.stderr
+    stored = rows(sqlite_file, "SELECT name, role, key_hash FROM api_keys")
+    assert stored == [("x", "editor", hashlib.sha256(raw.encode()).hexdigest())]
+
+
+def test_keys_create_refuses_an_unknown_role(sqlite_file: Path) -> None:
+    result = lede("keys", "create", "--role", "owner", "--name", "x")
+    assert result.exit_code == 2
+    assert rows(sqlite_file, "SELECT count(*) FROM api_keys") == [(0,)]
+
+
+def test_keys_list_and_revoke(sqlite_file: Path) -> None:
+    lede("keys", "create", "--role", "editor", "--name", "wire ingester")
+    lede("keys", "create", "--role", "reader", "--name", "website")
+    listed = lede("keys", "list", "--json")
+    assert listed.exit_code == 0, listed.output
+    keys = json.loads(listed.stdout)
+    assert [(k["name"], k["role"], k["revoked_at"]) for k in keys] == [
+        ("wire ingester", "editor", None),
+        ("website", "reader", None),
+    ]
+    assert all("hash" not in k and not KEY.match(k["prefix"]) for k in keys)
+    table = lede("keys", "list")
+    assert "wire ingester" in table.stdout
+    assert "website" in table.stdout
+
+    revoked = lede("keys", "revoke", "wire ingester")
+    assert revoked.exit_code == 0, revoked.output
+    by_id = lede("keys", "revoke", keys[1]["id"])
+    assert by_id.exit_code == 0, by_id.output
+    after = json.loads(lede("keys", "list", "--json").stdout)
+    assert all(k["revoked_at"] is not None for k in after)
+
+    unknown = lede("keys", "revoke", "nobody")
+    assert unknown.exit_code == 1
+    assert "No key 'nobody'" in unknown.stderr
+
+
+def test_demo_loads_once(sqlite_file: Path) -> None:
+    first = lede("demo")
+    assert first.exit_code == 0, first.output
+    articles = rows(sqlite_file, "SELECT count(*) FROM articles")[0][0]
+    entities = rows(sqlite_file, "SELECT count(*) FROM entities")[0][0]
+    assert articles == 4
+    assert entities > 5
+    second = lede("demo")
+    assert second.exit_code == 0, second.output
+    assert "'articles': 0" in second.stderr
+    assert rows(sqlite_file, "SELECT count(*) FROM articles")[0][0] == articles
+    assert rows(sqlite_file, "SELECT count(*) FROM entities")[0][0] == entities
+
+
+# import -------------------------------------------------------------------------
+
+
+STORIES: list[dict[str, Any]] = [
+    {"title": "Floods Hit the Capital", "body": "<p>Heavy rain.</p>", "tags": ["Weather"]},
+    {
+        "title": "Wire: Markets Rally",
+        "canonical_url": "https://wire.example/markets-rally",
+        "source": "Wire",
+        "status": "published",
+        "published_at": "2024-05-01T10:00:00Z",
+    },
+    {"title": "Explainer", "slug": "explainer", "body_format": "markdown", "body": "**Why**"},
+]
+
+
+def ndjson(*items: Any) -> bytes:
+    return b"".join(orjson.dumps(item) + b"\n" for item in items)
+
+
+def summary_row(result: Result) -> list[int]:
+    """The numbers of the summary table: created, updated, unchanged, failed."""
+    for line in result.stdout.splitlines():
+        numbers = re.findall(r"\d+", line)
+        if len(numbers) == 4 and not line.strip().startswith("line"):
+            return [int(n) for n in numbers]
+    raise AssertionError(result.output)
+
+
+async def test_importing_twice_changes_nothing(
+    backend: Backend, editor: httpx.AsyncClient, tmp_path: Path, use_database: UseDatabase
+) -> None:
+    use_database(backend.url)
+    source = tmp_path / "stories.ndjson"
+    source.write_bytes(ndjson(*STORIES))
+    first = await lede_async("import", str(source))
+    assert first.exit_code == 0, first.output
+    assert summary_row(first) == [3, 0, 0, 0]
+    assert "Importing" in first.stderr
+    listed = (await editor.get("/v1/articles")).json()
+    assert listed["meta"]["total"] == 3
+    second = await lede_async("import", str(source))
+    assert second.exit_code == 0, second.output
+    assert summary_row(second) == [0, 0, 3, 0]
+    changed = [dict(STORIES[0], body="<p>Heavier rain.</p>"), *STORIES[1:]]
+    source.write_bytes(orjson.dumps(changed))
+    third = await lede_async("import", str(source))
+    assert summary_row(third) == [0, 1, 2, 0]
+    assert (await editor.get("/v1/articles")).json()["meta"]["total"] == 3
+
+
+async def test_rejections_name_their_line_and_fail_the_command(
+    backend: Backend, editor: httpx.AsyncClient, use_database: UseDatabase
+) -> None:
+    use_database(backend.url)
+    data = b"".join(
+        [
+            ndjson(STORIES[0]),
+            b"\n",
+            b"{oops\n",
+            ndjson({"title": "Bad Status", "status": "live"}),
+            ndjson(STORIES[2]),
+        ]
+    )
+    result = await lede_async("import", "-", input=data)
+    assert result.exit_code == 1, result.output
+    assert summary_row(result) == [2, 0, 0, 2]
+    assert "line 3: 422 Line 3 is not valid JSON" in result.stdout
+    assert re.search(r"line 4: 422 .*status", result.stdout)
+    assert (await editor.get("/v1/articles")).json()["meta"]["total"] == 2
+
+
+async def test_a_json_array_names_rejected_items_by_position(
+    backend: Backend, use_database: UseDatabase, tmp_path: Path
+) -> None:
+    use_database(backend.url)
+    source = tmp_path / "stories.json"
+    source.write_bytes(orjson.dumps([STORIES[0], {"title": ""}], option=orjson.OPT_INDENT_2))
+    result = await lede_async("import", str(source))
+    assert result.exit_code == 1
+    assert summary_row(result) == [1, 0, 0, 1]
+    assert "item 2: 422" in result.stdout
+
+
+def test_import_refuses_what_it_cannot_read(sqlite_file: Path, tmp_path: Path) -> None:
+    missing = lede("import", str(tmp_path / "missing.ndjson"))
+    assert missing.exit_code == 2
+    broken = tmp_path / "broken.json"
+    broken.write_text('[{"title": "x"},')
+    result = lede("import", str(broken))
+    assert result.exit_code == 1
+    assert "Nothing imported" in result.stderr
+    assert rows(sqlite_file, "SELECT count(*) FROM articles") == [(0,)]
+
+
+# export ---------------------------------------------------------------------------
+
+
+ROUND_TRIP: list[dict[str, Any]] = [
+    {
+        "title": "Explainer: The Withdrawal",
+        "slug": "explainer-withdrawal",
+        "summary": "What happens next.",
+        "body_format": "markdown",
+        "body": "MINUSMA leaves **Mali**.\n\nAntónio Guterres spoke.",
+        "authors": ["A. Reporter", "B. Writer"],
+        "section": "world/africa",
+        "language": "en-GB",
+        "status": "published",
+        "published_at": "2023-07-01T08:00:00Z",
+        "image": {"url": "https://img.example/a.jpg", "caption": "Troops", "alt": "Soldiers"},
+        "tags": ["Mali", "UN peacekeeping"],
+        "entities": [{"slug": "minusma"}],
+    },
+    {
+        "title": "Wire Copy",
+        "canonical_url": "https://wire.example/copy",
+        "source": "Wire",
+        "body_format": "text",
+        "body": "Line one.\n\nLine two.",
+        "status": "archived",
+        "published_at": "2022-01-01T00:00:00Z",
+    },
+    {"title": "Embargoed", "status": "published", "published_at": "2099-01-01T00:00:00Z"},
+    {"title": "Just A Draft"},
+]
+VOLATILE = {"id", "created_at", "updated_at", "version", "deleted_at"}
+
+
+def stable(value: Any) -> Any:
+    """An article as served, without what differs between two databases."""
+    if isinstance(value, dict):
+        return {k: stable(v) for k, v in value.items() if k not in VOLATILE}
+    if isinstance(value, list):
+        return [stable(v) for v in value]
+    return value
+
+
+@asynccontextmanager
+async def empty_lede(path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """A second, empty Lede on a new SQLite file, with an editor client."""
+    url = f"sqlite:///{path}"
+    await asyncio.to_thread(upgrade, url)
+    target = create_app(make_settings(url))
+    async with target.router.lifespan_context(target):
+        async with target.state.database.writer() as session, session.begin():
+            _key, raw = await create_key(session, name="editor", role="editor", now=utcnow())
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=target),
+            base_url="http://testserver",
+            headers={"Authorization": f"Bearer {raw}"},
+        ) as client:
+            yield client
+
+
+async def test_export_then_import_into_an_empty_database_round_trips(
+    backend: Backend,
+    seeded: dict[str, Any],
+    editor: httpx.AsyncClient,
+    seed_entities: list[dict[str, Any]],
+    tmp_path: Path,
+    use_database: UseDatabase,
+) -> None:
+    for story in ROUND_TRIP:
+        response = await editor.post("/v1/articles", json=story)
+        assert response.status_code == 201, response.text
+    edited = await editor.patch(
+        "/v1/articles/just-a-draft", json={"summary": "Set by hand.", "tags": ["Drafts"]}
+    )
+    assert edited.json()["version"] == 2
+    trashed = await editor.post("/v1/articles", json={"title": "Trashed"})
+    await editor.delete(f"/v1/articles/{trashed.json()['id']}")
+
+    use_database(backend.url)
+    dump = tmp_path / "export.ndjson"
+    exported = await lede_async("export", "--output", str(dump))
+    assert exported.exit_code == 0, exported.output
+    items = [orjson.loads(line) for line in dump.read_bytes().splitlines()]
+    slugs = [item["slug"] for item in items]
+    assert len(slugs) == 5
+    assert "trashed" not in slugs
+    by_slug = {item["slug"]: item for item in items}
+    assert "summary" not in by_slug["embargoed"]
+    assert by_slug["just-a-draft"]["summary"] == "Set by hand."
+    assert by_slug["explainer-withdrawal"]["entities"] == [{"slug": "minusma"}]
+    assert by_slug["explainer-withdrawal"]["tags"] == ["Mali", "UN peacekeeping"]
+    assert slugs[-1] == "just-a-draft"  # the last changed
+
+    async with empty_lede(tmp_path / "target.db") as target:
+        # Articles name entities by slug: the entities come first.
+        for entity in seed_entities:
+            assert (await target.post("/v1/entities", json=entity)).status_code == 201
+        use_database(f"sqlite:///{tmp_path / 'target.db'}")
+        imported = await lede_async("import", str(dump))
+        assert imported.exit_code == 0, imported.output
+        assert summary_row(imported) == [5, 0, 0, 0]
+        for slug in slugs:
+            original = (await editor.get(f"/v1/articles/{slug}")).json()
+            copy = (await target.get(f"/v1/articles/{slug}")).json()
+            assert stable(copy) == stable(original), slug
+        again = await lede_async("import", str(dump))
+        assert summary_row(again) == [0, 0, 5, 0]
+
+
+async def test_export_streams_to_stdout_and_takes_since(
+    backend: Backend, editor: httpx.AsyncClient, use_database: UseDatabase
+) -> None:
+    for story in STORIES:
+        await editor.post("/v1/articles", json=story)
+    use_database(backend.url)
+    everything = await lede_async("export")
+    assert everything.exit_code == 0, everything.output
+    assert len(everything.stdout.splitlines()) == 3
+    assert "Exported 3 articles." in everything.stderr
+    future = await lede_async("export", "--since", "2999-01-01T00:00:00Z")
+    assert future.stdout == ""
+    past = await lede_async("export", "--since", "2000-01-01")
+    assert len(past.stdout.splitlines()) == 3
+    bad = await lede_async("export", "--since", "last tuesday")
+    assert bad.exit_code == 2
+
+
+async def test_import_can_leave_linking_off(
+    backend: Backend,
+    editor: httpx.AsyncClient,
+    seed_entities: list[dict[str, Any]],
+    use_database: UseDatabase,
+) -> None:
+    for entity in seed_entities:
+        await editor.post("/v1/entities", json=entity)
+    use_database(backend.url)
+    story = {"title": "Peacekeepers Leave", "slug": "leave", "body": "<p>MINUSMA leaves.</p>"}
+    result = await lede_async("import", "--no-link-entities", "-", input=ndjson(story))
+    assert result.exit_code == 0, result.output
+    assert (await editor.get("/v1/articles/leave")).json()["entities"] == []
+    result = await lede_async("import", "-", input=ndjson(story))
+    assert summary_row(result) == [0, 1, 0, 0]
+    linked = (await editor.get("/v1/articles/leave")).json()["entities"]
+    assert [m["entity"]["slug"] for m in linked] == ["minusma"]
