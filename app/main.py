@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -34,6 +35,7 @@ from app.entities.router import router as entities_router
 from app.feeds.router import router as feeds_router
 from app.keys.router import router as keys_router
 from app.linking.router import router as linking_router
+from app.linking.service import warm_up
 from app.ops.metrics import MetricsMiddleware
 from app.ops.metrics import router as metrics_router
 from app.search.router import router as search_router
@@ -58,7 +60,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             await check_schema(database.engine)
             app.state.database = database
+            warming = asyncio.create_task(warm_up(database.engine))
             yield
+            warming.cancel()
         finally:
             await database.dispose()
             await rate_counter.close()

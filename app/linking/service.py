@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, event
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
@@ -429,3 +429,12 @@ async def extract(session: AsyncSession, text: str, *, refresh_seconds: float) -
             for name, found in layers[0].matcher.candidates(text, matches)
         ],
     }
+
+
+async def warm_up(engine: AsyncEngine) -> None:
+    """Build this worker's matcher at start, so the first article write does not wait for it."""
+    try:
+        async with AsyncSession(engine) as session:
+            await index_for(session).current(session, refresh_seconds=0.0)
+    except Exception:  # linking builds it on first use instead
+        log.exception("building the entity matcher at start failed")
