@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -49,6 +50,18 @@ def operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
+def _tune_gc() -> None:
+    """Keep the collector off the objects of start-up, and run it less often.
+
+    Profiles of list and detail requests showed 10-30 % of the time in the
+    cyclic collector walking long-lived objects (modules, the matcher, ORM
+    metadata); frozen, they are never scanned again.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
@@ -60,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             await check_schema(database.engine)
             app.state.database = database
+            _tune_gc()
             warming = asyncio.create_task(warm_up(database.engine))
             yield
             warming.cancel()

@@ -16,6 +16,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from app.articles.service import forget_reader_totals
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.schema import upgrade
@@ -109,6 +110,7 @@ async def _clean(request: pytest.FixtureRequest) -> AsyncIterator[None]:
             await session.execute(text(f"DELETE FROM {table}"))
         await session.execute(text("UPDATE counters SET value = 0"))
     forget_cached_keys()
+    forget_reader_totals()
 
 
 def _client(backend: Backend, role: str | None) -> httpx.AsyncClient:

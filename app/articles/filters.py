@@ -61,7 +61,7 @@ class ArticleFilters:
         return replace(self, entities=(*self.entities, slug))
 
 
-def get_filters(
+async def get_filters(
     status: Annotated[
         ArticleStatus | None, Query(description="Only articles in this status.")
     ] = None,
@@ -112,7 +112,7 @@ def parse_fields(fields: str | None, default: tuple[str, ...]) -> tuple[str, ...
     return asked
 
 
-def get_fields(
+async def get_fields(
     fields: Annotated[
         str | None,
         Query(max_length=1000, description="Comma-separated fields to return (sparse fieldset)."),

@@ -9,17 +9,34 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from app.articles.filters import ArticleFilters, ArticleSort
 from app.core.pagination import Page
 from app.core.repository import keyset_page
-from app.models import Article, ArticleTag, Entity, Mention, Tag
+from app.core.slugs import is_uuid
+from app.models import Article, ArticleTag, Counter, Entity, Mention, Tag
 
 ARTICLE_LOAD: tuple[ORMOption, ...] = (
     selectinload(Article.tag_links).selectinload(ArticleTag.tag),
     selectinload(Article.mentions).selectinload(Mention.entity),
+)
+# Reads load only what an article's JSON shows of its tags and entities.
+READ_LOAD: tuple[ORMOption, ...] = (
+    selectinload(Article.tag_links)
+    .selectinload(ArticleTag.tag)
+    .load_only(Tag.id, Tag.slug, Tag.name, raiseload=True),
+    selectinload(Article.mentions)
+    .selectinload(Mention.entity)
+    .load_only(Entity.id, Entity.slug, Entity.name, Entity.type, raiseload=True),
+)
+# List items leave the bodies out unless asked for them.
+LIST_LOAD: tuple[ORMOption, ...] = (
+    defer(Article.body, raiseload=True),
+    defer(Article.body_html, raiseload=True),
+    defer(Article.body_text, raiseload=True),
+    *READ_LOAD,
 )
 
 
@@ -109,6 +126,7 @@ async def list_page(
     page: Page,
     sees_drafts: bool,
     options: Sequence[ORMOption] = ARTICLE_LOAD,
+    total: int | None = None,
 ) -> tuple[list[Article], int, str | None]:
     """One page of articles, the total matching, and the cursor of the next page."""
     key, descending = _sort_key(sort, sees_drafts=sees_drafts)
@@ -121,6 +139,7 @@ async def list_page(
         key=key,
         descending=descending,
         page=page,
+        total=total,
     )
     ids = [row.id for row in rows]
     loaded = {
@@ -172,3 +191,32 @@ async def export_page(
         )
     statement = statement.order_by(Article.updated_at, Article.id).limit(limit)
     return list((await session.scalars(statement)).all())
+
+
+async def count(session: AsyncSession, where: Sequence[ColumnElement[bool]]) -> int:
+    return int(await session.scalar(select(func.count()).select_from(Article).where(*where)) or 0)
+
+
+async def change_position(session: AsyncSession) -> int:
+    """The change feed's counter: it moves with every write to any article, tag or entity."""
+    return int(await session.scalar(select(Counter.value).where(Counter.name == "changes")) or 0)
+
+
+async def next_release(session: AsyncSession, now: datetime) -> datetime | None:
+    """When the next scheduled article goes live."""
+    return await session.scalar(
+        select(func.min(Article.published_at)).where(
+            Article.status == "published", Article.published_at > now, Article.deleted_at.is_(None)
+        )
+    )
+
+
+async def current_version(
+    session: AsyncSession, ref: str, *, sees_drafts: bool, now: datetime
+) -> Any:
+    """(id, version, updated_at) of the article ``ref`` names, if this reader may see it."""
+    key = Article.id == uuid.UUID(ref) if is_uuid(ref) else Article.slug == ref
+    statement = select(Article.id, Article.version, Article.updated_at).where(
+        key, readable_clause(sees_drafts=sees_drafts, now=now)
+    )
+    return (await session.execute(statement)).first()

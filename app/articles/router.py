@@ -26,7 +26,7 @@ from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.deps import NowDep, PreconditionDep, SettingsDep
 from app.core.errors import Forbidden, invalid, problem_responses
-from app.core.http import cached_json
+from app.core.http import cached_json, if_none_match_hits, validator_headers, version_etag
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import Page, PageDep, base_url
 from app.core.repository import Precondition
@@ -104,7 +104,13 @@ async def article_list_response(
     """A page of articles as every article listing answers it (also entity and tag pages)."""
     chosen = parse_fields(fields, LIST_FIELDS)
     articles, total, next_cursor = await service.list_articles(
-        session, filters=filters, sort=sort, page=page, principal=principal, now=now
+        session,
+        filters=filters,
+        sort=sort,
+        page=page,
+        principal=principal,
+        now=now,
+        bodies="body_html" in chosen or "body_text" in chosen,
     )
     return collection_response(
         request,
@@ -161,6 +167,20 @@ async def get_article(
     fields: FieldsDep,
 ) -> Response:
     """One article by id or slug."""
+    if "if-none-match" in request.headers:
+        # A revalidation is answered from the version alone, before the
+        # article, its tags and its entities are loaded and rendered.
+        current = await service.current_version(session, ref, principal=principal, now=now)
+        if current is not None:
+            etag = version_etag(current.id, current.version)
+            if if_none_match_hits(request, etag):
+                headers = validator_headers(
+                    settings,
+                    public=is_public(principal),
+                    etag=etag,
+                    last_modified=current.updated_at,
+                )
+                return Response(status_code=304, headers=headers)
     found = await service.find_article(session, ref, principal=principal, now=now)
     if found.item is None:
         assert found.moved_to is not None

@@ -27,7 +27,7 @@ from app.core.repository import (
     trash_or_purge,
 )
 from app.core.security import Principal
-from app.core.slugs import make_slug
+from app.core.slugs import could_be_ref, make_slug
 from app.entities import service as entities_service
 from app.linking import service as linking_service
 from app.linking.service import LinkOptions
@@ -106,13 +106,61 @@ async def list_articles(
     page: Page,
     principal: Principal,
     now: datetime,
+    bodies: bool = True,
 ) -> tuple[list[Article], int, str | None]:
     where = [
         repository.readable_clause(sees_drafts=principal.sees_drafts, now=now),
         *repository.filter_clauses(session, filters),
     ]
+    total = None
+    if not principal.sees_drafts:
+        total = await _reader_total(session, filters, where, now)
     return await repository.list_page(
-        session, where=where, sort=sort, page=page, sees_drafts=principal.sees_drafts
+        session,
+        where=where,
+        sort=sort,
+        page=page,
+        sees_drafts=principal.sees_drafts,
+        options=repository.READ_LOAD if bodies else repository.LIST_LOAD,
+        total=total,
+    )
+
+
+# Readers' totals by filters: (change-feed position, total, valid until). An exact
+# COUNT over every published story costs more than the page itself (HAZARDS
+# 11); it only changes with a write, which moves the change-feed counter, or
+# when a scheduled story goes live.
+_reader_totals: dict[ArticleFilters, tuple[int, int, datetime | None]] = {}
+_READER_TOTALS_MAX = 4096
+
+
+def forget_reader_totals() -> None:
+    """For a database whose counters went back (a restore, a test reset)."""
+    _reader_totals.clear()
+
+
+async def _reader_total(
+    session: AsyncSession, filters: ArticleFilters, where: list[Any], now: datetime
+) -> int:
+    position = await repository.change_position(session)
+    hit = _reader_totals.get(filters)
+    if hit is not None and hit[0] == position and (hit[2] is None or now < hit[2]):
+        return hit[1]
+    total = await repository.count(session, where)
+    if len(_reader_totals) >= _READER_TOTALS_MAX:
+        _reader_totals.clear()
+    _reader_totals[filters] = (position, total, await repository.next_release(session, now))
+    return total
+
+
+async def current_version(
+    session: AsyncSession, ref: str, *, principal: Principal, now: datetime
+) -> Any:
+    """(id, version, updated_at) of an article this principal may see, or None."""
+    if not could_be_ref(ref):
+        return None
+    return await repository.current_version(
+        session, ref, sees_drafts=principal.sees_drafts, now=now
     )
 
 

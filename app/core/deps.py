@@ -13,12 +13,12 @@ from app.core.repository import Precondition
 from app.models.base import utcnow
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_now(request: Request) -> datetime:
+def request_now(request: Request) -> datetime:
     """One notion of "now" per request, so every visibility check agrees."""
     now: datetime | None = getattr(request.state, "now", None)
     if now is None:
@@ -27,7 +27,15 @@ def get_now(request: Request) -> datetime:
     return now
 
 
-def get_precondition(request: Request) -> Precondition:
+# Dependencies are coroutines: a plain function would be run in the thread pool,
+# a hop that costs more than the work on every request.
+
+
+async def get_now(request: Request) -> datetime:
+    return request_now(request)
+
+
+async def get_precondition(request: Request) -> Precondition:
     return Precondition(
         tags=if_match_tags(request),
         required=request.app.state.settings.require_if_match,

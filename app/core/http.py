@@ -128,14 +128,23 @@ def cached_body(
 ) -> Response:
     """A GET response of rendered bytes with validators; 304 when the client's copy is current."""
     tag = etag or body_etag(body)
-    response_headers = {
-        "ETag": tag,
-        "Cache-Control": cache_control(settings, public=public),
-        "Vary": "Authorization, Accept-Encoding",
-    }
-    if last_modified is not None:
-        response_headers["Last-Modified"] = http_date(last_modified)
+    response_headers = validator_headers(
+        settings, public=public, etag=tag, last_modified=last_modified
+    )
     response_headers.update(headers or {})
     if if_none_match_hits(request, tag) or not_modified_since(request, last_modified):
         return Response(status_code=304, headers=response_headers)
     return Response(body, status_code=status_code, headers=response_headers, media_type=media_type)
+
+
+def validator_headers(
+    settings: Settings, *, public: bool, etag: str, last_modified: datetime | None
+) -> dict[str, str]:
+    headers = {
+        "ETag": etag,
+        "Cache-Control": cache_control(settings, public=public),
+        "Vary": "Authorization, Accept-Encoding",
+    }
+    if last_modified is not None:
+        headers["Last-Modified"] = http_date(last_modified)
+    return headers

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from app.core.db import get_session
-from app.core.deps import get_now
+from app.core.deps import request_now
 from app.core.errors import Conflict, invalid
 from app.core.security import Principal, get_principal
 from app.models import IdempotencyRecord
@@ -96,7 +96,7 @@ async def get_idempotency(
         return
     if not 1 <= len(key) <= 255 or not key.isprintable():
         raise invalid(["header", "Idempotency-Key"], "Give 1 to 255 printable characters.")
-    now = get_now(request)
+    now = request_now(request)
     fingerprint = _fingerprint(request, await request.body())
     await session.execute(
         delete(IdempotencyRecord).where(

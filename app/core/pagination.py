@@ -25,7 +25,7 @@ class Page:
     cursor: str | None
 
 
-def get_page(
+async def get_page(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = 20,
     offset: Annotated[
         int | None, Query(ge=0, le=MAX_OFFSET, description="Items to skip; use `cursor` beyond.")

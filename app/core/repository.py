@@ -24,7 +24,7 @@ from app.core.errors import (
 )
 from app.core.http import version_etag
 from app.core.pagination import Page, decode_cursor, encode_cursor
-from app.core.slugs import SLUG_MAX, is_uuid, slug_problem
+from app.core.slugs import SLUG_MAX, could_be_ref, is_uuid
 from app.models import SlugRedirect
 from app.models.base import VersionedMixin
 
@@ -51,7 +51,7 @@ async def find_by_ref(
     options: Sequence[ORMOption] = (),
     for_update: bool = False,
 ) -> Found[M]:
-    if not is_uuid(ref) and slug_problem(ref) is not None:
+    if not could_be_ref(ref):
         # Neither an id nor anything a slug can be: no query needed (and a NUL
         # would not even reach PostgreSQL).
         return Found(None)

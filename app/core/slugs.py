@@ -49,3 +49,8 @@ def fold_name(name: str) -> str:
     decomposed = unicodedata.normalize("NFKD", name.casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(stripped.split())
+
+
+def could_be_ref(ref: str) -> bool:
+    """Whether ``ref`` can name anything: an id, or something shaped like a slug."""
+    return is_uuid(ref) or slug_problem(ref) is None

@@ -74,7 +74,8 @@ async def _record(session: AsyncSession, entity: Entity, event: str) -> None:
         resource_id=entity.id,
         event=event,
         version=entity.version,
-        public=entity.deleted_at is None,
+        # Entities are public resources: readers hear of every change, deletion included.
+        public=True,
     )
     await bump_entity_set_version(session)
     linking_service.note_entity_change(session, entity.id)

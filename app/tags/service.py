@@ -83,7 +83,8 @@ async def _record(session: AsyncSession, tag: Tag, event: str) -> None:
         resource_id=tag.id,
         event=event,
         version=tag.version,
-        public=tag.deleted_at is None,
+        # Tags are public resources: readers hear of every change, deletion included.
+        public=True,
     )
 
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -340,3 +342,23 @@ async def test_errors_are_problem_json(anon: httpx.AsyncClient) -> None:
     not_allowed = await anon.request("TRACE", "/v1/articles")
     assert not_allowed.status_code == 405
     assert not_allowed.json()["status"] == 405
+
+
+async def test_totals_follow_writes_and_scheduled_releases(
+    editor: httpx.AsyncClient, anon: httpx.AsyncClient
+) -> None:
+    async def total() -> int:
+        response = await anon.get("/v1/articles")
+        count: int = response.json()["meta"]["total"]
+        return count
+
+    assert await total() == 0
+    await editor.post("/v1/articles", json={"title": "Now", "status": "published"})
+    assert await total() == 1
+    soon = (datetime.now(UTC) + timedelta(seconds=1.5)).isoformat()
+    await editor.post(
+        "/v1/articles", json={"title": "Soon", "status": "published", "published_at": soon}
+    )
+    assert await total() == 1
+    await asyncio.sleep(1.6)
+    assert await total() == 2

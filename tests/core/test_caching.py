@@ -58,3 +58,24 @@ async def test_max_age_never_outlives_the_next_scheduled_release(
     )
     capped = await anon.get("/v1/articles?limit=5")
     assert 0 < _max_age(capped) <= 20
+
+
+async def test_revalidation_never_confirms_a_draft_to_a_reader(
+    editor: httpx.AsyncClient, anon: httpx.AsyncClient
+) -> None:
+    draft = await editor.post("/v1/articles", json={"title": "Quiet draft"})
+    etag = draft.headers["etag"]
+    assert (
+        await editor.get("/v1/articles/quiet-draft", headers={"If-None-Match": etag})
+    ).status_code == 304
+    for ref in ("quiet-draft", draft.json()["id"]):
+        response = await anon.get(f"/v1/articles/{ref}", headers={"If-None-Match": etag})
+        assert response.status_code == 404
+    published = await editor.patch("/v1/articles/quiet-draft", json={"status": "published"})
+    stale = await anon.get("/v1/articles/quiet-draft", headers={"If-None-Match": etag})
+    assert stale.status_code == 200
+    fresh = await anon.get(
+        "/v1/articles/quiet-draft", headers={"If-None-Match": published.headers["etag"]}
+    )
+    assert fresh.status_code == 304
+    assert fresh.headers["cache-control"].startswith("public")
