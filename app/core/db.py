@@ -84,6 +84,8 @@ class Database:
     read_engine: AsyncEngine
     writer: async_sessionmaker[AsyncSession]
     reader: async_sessionmaker[AsyncSession]
+    # Reads on the primary, for clients that must see their own writes.
+    primary_reader: async_sessionmaker[AsyncSession]
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -99,6 +101,7 @@ class Database:
             read_engine=read_engine,
             writer=async_sessionmaker(writer_bind, expire_on_commit=False),
             reader=async_sessionmaker(read_engine, expire_on_commit=False),
+            primary_reader=async_sessionmaker(engine, expire_on_commit=False),
         )
 
     @property
@@ -124,7 +127,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """
     database = get_database(request)
     writing = request.method in WRITE_METHODS
-    maker = database.writer if writing else database.reader
+    if writing:
+        maker = database.writer
+    elif "authorization" in request.headers:
+        # Keyed clients (editorial tools) read the primary: a replica may lag
+        # behind the write they just made.
+        maker = database.primary_reader
+    else:
+        maker = database.reader
     async with maker() as session:
         try:
             yield session

@@ -67,7 +67,8 @@ async def _lookup(request: Request, raw: str) -> Principal | None:
     if hit is not None and hit[0] > now:
         return hit[1]
     database = get_database(request)
-    async with database.reader() as session:
+    # The primary: a key just made or revoked may not have reached a replica.
+    async with database.primary_reader() as session:
         row = (
             await session.execute(
                 select(ApiKey.id, ApiKey.role, ApiKey.name).where(
