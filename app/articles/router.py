@@ -25,13 +25,13 @@ from app.articles.schemas import ArticleCreate, ArticleRead, ArticleUpdate
 from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.deps import NowDep, PreconditionDep, SettingsDep
-from app.core.errors import Forbidden, invalid, problem_responses
+from app.core.errors import invalid, problem_responses
 from app.core.http import cached_json, if_none_match_hits, validator_headers, version_etag
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import Page, PageDep, base_url
-from app.core.repository import Precondition
+from app.core.repository import Precondition, current
 from app.core.responses import collection_response, moved_response, no_content, resource_response
-from app.core.security import EditorDep, Principal, PrincipalDep
+from app.core.security import EditorDep, Principal, PrincipalDep, check_purge
 from app.linking.router import LinkOptionsDep
 from app.linking.service import LinkOptions
 from app.models import Article
@@ -204,9 +204,7 @@ async def _editable(
     found = await service.find_article(
         session, ref, principal=principal, now=now, include_deleted=include_deleted
     )
-    if found.item is None:
-        raise invalid(["path", "ref"], f"{ref!r} is a former slug of {found.moved_to!r}.")
-    return found.item
+    return current(found, ref)
 
 
 async def _edit(
@@ -308,8 +306,7 @@ async def delete_article(
     purge: Annotated[bool, Query(description="Remove for good (admin only).")] = False,
 ) -> Response:
     """Move an article to the trash; readers then get 410."""
-    if purge and principal.role != "admin":
-        raise Forbidden("Purging needs the admin role.")
+    check_purge(principal, purge)
     article = await _editable(session, ref, principal, now, include_deleted=purge)
     await service.delete_article(
         session, article, purge=purge, principal=principal, precondition=precondition, now=now

@@ -73,6 +73,13 @@ async def find_by_ref(
     return Found(None, moved_to=target)
 
 
+def current(found: Found[M], ref: str) -> M:
+    """What a write addresses: by id or current slug only, never a former one."""
+    if found.item is None:
+        raise invalid(["path", "ref"], f"{ref!r} is a former slug of {found.moved_to!r}.")
+    return found.item
+
+
 async def find_resource(
     session: AsyncSession,
     model: type[M],

@@ -116,6 +116,12 @@ def require(role: Role) -> Any:
     return Depends(check)
 
 
+def check_purge(principal: Principal, purge: bool) -> None:
+    """Removing for good is for admins; moving to the trash is for editors."""
+    if purge and principal.role != "admin":
+        raise Forbidden("Purging needs the admin role.")
+
+
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 EditorDep = Annotated[Principal, require("editor")]
 AdminDep = Annotated[Principal, require("admin")]

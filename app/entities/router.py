@@ -13,12 +13,13 @@ from app.articles.filters import ArticleSort, FieldsDep, FiltersDep
 from app.articles.router import article_list_response, is_public
 from app.core.db import SessionDep
 from app.core.deps import NowDep, PreconditionDep, SettingsDep
-from app.core.errors import Forbidden, invalid, problem_responses
+from app.core.errors import invalid, problem_responses
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import PageDep, base_url
+from app.core.repository import current
 from app.core.responses import collection_response, moved_response, no_content, resource_response
 from app.core.schemas import InputModel
-from app.core.security import AdminDep, EditorDep, PrincipalDep
+from app.core.security import AdminDep, EditorDep, PrincipalDep, check_purge
 from app.entities import service
 from app.entities.repository import EntitySort
 from app.entities.schemas import EntityCreate, EntityRead, EntityType, EntityUpdate
@@ -132,11 +133,9 @@ async def _edit(
     for name in ("name", "type"):
         if name in values and values[name] is None:
             raise invalid(["body", name], f"{name} cannot be null.")
-    found = await service.find_entity(session, ref, principal=principal)
-    if found.item is None:
-        raise invalid(["path", "ref"], f"{ref!r} is a former slug of {found.moved_to!r}.")
+    item = current(await service.find_entity(session, ref, principal=principal), ref)
     entity = await service.update_entity(
-        session, found.item, values=values, precondition=precondition, now=now
+        session, item, values=values, precondition=precondition, now=now
     )
     return resource_response(
         request,
@@ -205,14 +204,11 @@ async def delete_entity(
     purge: Annotated[bool, Query(description="Remove for good (admin only).")] = False,
 ) -> Response:
     """Move an entity to the trash; it no longer links in new writes."""
-    if purge and principal.role != "admin":
-        raise Forbidden("Purging needs the admin role.")
-    found = await service.find_entity(session, ref, principal=principal, include_deleted=purge)
-    if found.item is None:
-        raise invalid(["path", "ref"], f"{ref!r} is a former slug of {found.moved_to!r}.")
-    await service.delete_entity(
-        session, found.item, purge=purge, precondition=precondition, now=now
+    check_purge(principal, purge)
+    item = current(
+        await service.find_entity(session, ref, principal=principal, include_deleted=purge), ref
     )
+    await service.delete_entity(session, item, purge=purge, precondition=precondition, now=now)
     return no_content()
 
 
@@ -336,11 +332,9 @@ async def merge_entity(
     idempotency: IdempotencyDep,
 ) -> Response:
     """Merge this entity into another (admin): mentions, names and external ids move there."""
-    found = await service.find_entity(session, ref, principal=principal)
-    if found.item is None:
-        raise invalid(["path", "ref"], f"{ref!r} is a former slug of {found.moved_to!r}.")
+    item = current(await service.find_entity(session, ref, principal=principal), ref)
     target = await service.merge_entity(
-        session, found.item, into=data.into, precondition=precondition, now=now
+        session, item, into=data.into, precondition=precondition, now=now
     )
     return await idempotency.complete(
         resource_response(

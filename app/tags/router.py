@@ -11,11 +11,12 @@ from app.articles.filters import ArticleSort, FieldsDep, FiltersDep
 from app.articles.router import article_list_response, is_public
 from app.core.db import SessionDep
 from app.core.deps import NowDep, PreconditionDep, SettingsDep
-from app.core.errors import Forbidden, invalid, problem_responses
+from app.core.errors import invalid, problem_responses
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import PageDep, base_url
+from app.core.repository import current
 from app.core.responses import collection_response, moved_response, no_content, resource_response
-from app.core.security import EditorDep, PrincipalDep
+from app.core.security import EditorDep, PrincipalDep, check_purge
 from app.tags import service
 from app.tags.repository import TagSort
 from app.tags.schemas import TagCreate, TagRead, TagUpdate
@@ -122,12 +123,8 @@ async def _edit(
 ) -> Response:
     if "name" in values and values["name"] is None:
         raise invalid(["body", "name"], "name cannot be null.")
-    found = await service.find_tag(session, ref, principal=principal)
-    if found.item is None:
-        raise invalid(["path", "ref"], f"{ref!r} is a former slug of {found.moved_to!r}.")
-    tag = await service.update_tag(
-        session, found.item, values=values, precondition=precondition, now=now
-    )
+    item = current(await service.find_tag(session, ref, principal=principal), ref)
+    tag = await service.update_tag(session, item, values=values, precondition=precondition, now=now)
     return resource_response(
         request,
         await service.read_tag(session, tag, now),
@@ -195,12 +192,11 @@ async def delete_tag(
     purge: Annotated[bool, Query(description="Remove for good (admin only).")] = False,
 ) -> Response:
     """Move a tag to the trash; its articles keep their other tags."""
-    if purge and principal.role != "admin":
-        raise Forbidden("Purging needs the admin role.")
-    found = await service.find_tag(session, ref, principal=principal, include_deleted=purge)
-    if found.item is None:
-        raise invalid(["path", "ref"], f"{ref!r} is a former slug of {found.moved_to!r}.")
-    await service.delete_tag(session, found.item, purge=purge, precondition=precondition, now=now)
+    check_purge(principal, purge)
+    item = current(
+        await service.find_tag(session, ref, principal=principal, include_deleted=purge), ref
+    )
+    await service.delete_tag(session, item, purge=purge, precondition=precondition, now=now)
     return no_content()
 
 
