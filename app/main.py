@@ -111,7 +111,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     _mount_docs(app)
     install_problem_docs(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ReleaseAwareCacheMiddleware)
+    if settings.rate_limit_per_minute:
+        app.add_middleware(
+            RateLimitMiddleware, limit=settings.rate_limit_per_minute, counter=rate_counter
+        )
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(RequestIdMiddleware)
     if settings.cors_origins:
+        # Outermost, so that every answer (a 413, a 429) carries the CORS headers.
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
@@ -135,14 +144,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "Retry-After",
             ],
         )
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(ReleaseAwareCacheMiddleware)
-    if settings.rate_limit_per_minute:
-        app.add_middleware(
-            RateLimitMiddleware, limit=settings.rate_limit_per_minute, counter=rate_counter
-        )
-    app.add_middleware(MetricsMiddleware)
-    app.add_middleware(RequestIdMiddleware)
     return app
 
 
