@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from app.changes import repository
+from app.changes import service
 from app.core.db import SessionDep
 from app.core.deps import NowDep, SettingsDep
 from app.core.errors import problem_responses
@@ -79,12 +79,12 @@ async def list_changes(
     ] = None,
 ) -> Response:
     """Events in the order they happened; poll again from `meta.next_cursor` for new ones."""
-    changes, total, after, more = await repository.feed_page(
+    changes, total, after, more = await service.read_feed(
         session,
         cursor=cursor,
         limit=limit,
         resource_type=resource_type,
-        sees_all=principal.sees_drafts,
+        principal=principal,
         now=now,
     )
     position = after.encode()

@@ -1,4 +1,4 @@
-"""Recording the change feed, in the writing transaction."""
+"""The change feed: recorded in the writing transaction, read in commit order."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.changes import repository
+from app.changes.repository import Position
+from app.core.security import Principal
 from app.models import Change, Counter
 from app.models.base import utcnow
 
@@ -62,4 +64,24 @@ async def record_change(
             public=public,
             visible_from=visible_from,
         )
+    )
+
+
+async def read_feed(
+    session: AsyncSession,
+    *,
+    cursor: str | None,
+    limit: int,
+    resource_type: str | None,
+    principal: Principal,
+    now: datetime,
+) -> tuple[list[Change], int, Position, bool]:
+    """A page of the feed as this principal may read it: editors all events, readers public."""
+    return await repository.feed_page(
+        session,
+        cursor=cursor,
+        limit=limit,
+        resource_type=resource_type,
+        sees_all=principal.sees_drafts,
+        now=now,
     )
