@@ -20,10 +20,9 @@ from app.core.repository import (
     Precondition,
     allocate_slug,
     claim_slug,
-    ensure_slug_free,
     find_by_ref,
     flush_new_version,
-    remember_old_slug,
+    move_slug,
     trash_or_purge,
 )
 from app.core.security import Principal
@@ -306,11 +305,7 @@ async def _apply(
     """Apply validated field values to a new or loaded article."""
     text_before = (article.title, article.summary, article.body_text)
     if "slug" in values and values["slug"] is not None and values["slug"] != article.slug:
-        await ensure_slug_free(session, Article, values["slug"], exclude_id=article.id)
-        await claim_slug(session, Article, values["slug"])
-        if article.slug:
-            await remember_old_slug(session, Article, article.slug, article.id)
-        article.slug = values["slug"]
+        await move_slug(session, article, values["slug"])
     for name in ("title", "authors", "section", "language", "canonical_url", "source"):
         if name in values:
             setattr(article, name, values[name])

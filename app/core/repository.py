@@ -141,6 +141,16 @@ async def remember_old_slug(
     session.add(SlugRedirect(resource_type=kind, slug=old_slug, target_id=target_id))
 
 
+async def move_slug(session: AsyncSession, item: VersionedMixin, slug: str) -> None:
+    """Give ``item`` an explicit new slug; its former one keeps answering with a 301."""
+    model = type(item)
+    await ensure_slug_free(session, model, slug, exclude_id=item.id)
+    await claim_slug(session, model, slug)
+    if item.slug:
+        await remember_old_slug(session, model, item.slug, item.id)
+    item.slug = slug
+
+
 async def claim_slug(session: AsyncSession, model: type[M], slug: str) -> None:
     """A current slug wins over a former one: drop any redirect that used it."""
     await session.execute(

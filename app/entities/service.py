@@ -23,6 +23,7 @@ from app.core.repository import (
     find_by_ref,
     find_resource,
     flush_new_version,
+    move_slug,
     remember_old_slug,
     trash_or_purge,
 )
@@ -138,10 +139,7 @@ async def update_entity(
         dict(entity.external_ids),
     )
     if values.get("slug") is not None and values["slug"] != entity.slug:
-        await ensure_slug_free(session, Entity, values["slug"], exclude_id=entity.id)
-        await claim_slug(session, Entity, values["slug"])
-        await remember_old_slug(session, Entity, entity.slug, entity.id)
-        entity.slug = values["slug"]
+        await move_slug(session, entity, values["slug"])
     name = values.get("name") or entity.name
     type_ = values.get("type") or entity.type
     if (name, type_) != (entity.name, entity.type):

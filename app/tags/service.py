@@ -21,7 +21,7 @@ from app.core.repository import (
     ensure_slug_free,
     find_resource,
     flush_new_version,
-    remember_old_slug,
+    move_slug,
     trash_or_purge,
 )
 from app.core.security import Principal
@@ -179,10 +179,7 @@ async def update_tag(
         tag.name_key = fold_name(values["name"])
         changed = True
     if values.get("slug") is not None and values["slug"] != tag.slug:
-        await ensure_slug_free(session, Tag, values["slug"], exclude_id=tag.id)
-        await claim_slug(session, Tag, values["slug"])
-        await remember_old_slug(session, Tag, tag.slug, tag.id)
-        tag.slug = values["slug"]
+        await move_slug(session, tag, values["slug"])
         changed = True
     if "description" in values and values["description"] != tag.description:
         tag.description = values["description"]
