@@ -58,3 +58,10 @@ async def test_app_refuses_a_schema_behind_head(tmp_path: Path) -> None:
     with pytest.raises(SchemaBehind, match="lede migrate"):
         async with app.router.lifespan_context(app):
             pass
+
+
+async def test_migrate_makes_the_sqlite_folder(tmp_path: Path) -> None:
+    """A fresh checkout has no ./var/: `lede migrate` must not fail on it."""
+    url = f"sqlite:///{tmp_path / 'not' / 'yet' / 'there.db'}"
+    await asyncio.to_thread(upgrade, url)
+    assert (tmp_path / "not" / "yet" / "there.db").is_file()

@@ -22,13 +22,20 @@ from app.core.config import Settings
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+def make_sqlite_folder(url: str) -> None:
+    """SQLite makes the file but not its folder (./var/ on a fresh checkout)."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    local_file = database not in ("", ":memory:") and not database.startswith("file:")
+    if parsed.get_backend_name() == "sqlite" and local_file:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
 def create_engine(url: str, settings: Settings) -> AsyncEngine:
     """An async engine with the per-connection settings each database needs."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        make_sqlite_folder(url)
         engine = create_async_engine(
             url, connect_args={"timeout": settings.database_timeout_seconds}
         )

@@ -11,6 +11,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.core.db import make_sqlite_folder
+
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
@@ -26,6 +28,7 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
+    make_sqlite_folder(database_url)
     command.upgrade(alembic_config(database_url), revision)
 
 
