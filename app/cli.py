@@ -75,6 +75,9 @@ def serve(
         workers=workers,
         proxy_headers=True,
         timeout_graceful_shutdown=30,
+        # A worker builds its entity matcher and checks the schema as it starts;
+        # on a busy machine that outlasts uvicorn's default 5 s health check.
+        timeout_worker_healthcheck=60,
         access_log=False,
     )
 
