@@ -183,10 +183,7 @@ async def get_article(
                 return Response(status_code=304, headers=headers)
     found = await service.find_article(session, ref, principal=principal, now=now)
     if found.item is None:
-        assert found.moved_to is not None
-        return moved_response(
-            request, "articles", found.moved_to, settings=settings, public=is_public(principal)
-        )
+        return moved_response(request, found, settings=settings, public=is_public(principal))
     return render(
         request, found.item, principal, settings, fields=parse_fields(fields, ARTICLE_FIELDS)
     )
@@ -425,10 +422,7 @@ async def list_related_articles(
     """Published articles sharing the most entities (2 points each) and tags (1 point each)."""
     found = await service.find_article(session, ref, principal=principal, now=now)
     if found.item is None:
-        assert found.moved_to is not None
-        return moved_response(
-            request, "articles", found.moved_to, settings=settings, public=is_public(principal)
-        )
+        return moved_response(request, found, settings=settings, public=is_public(principal))
     scored, total = await related.related_articles(session, found.item, limit=limit, now=now)
     return collection_response(
         request,

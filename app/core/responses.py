@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from app.core.config import Settings
 from app.core.http import cache_control, cached_json, dumps, version_etag
 from app.core.pagination import Page, base_url, envelope
+from app.core.repository import Found
 from app.models.base import VersionedMixin
 
 
@@ -69,12 +70,14 @@ def collection_response(
 
 
 def moved_response(
-    request: Request, collection: str, slug: str, *, settings: Settings, public: bool
+    request: Request, found: Found[Any], *, settings: Settings, public: bool
 ) -> Response:
     """301 from a former slug to the current one, keeping the rest of the path and the query."""
-    prefix = f"/v1/{collection}/"
-    rest = request.url.path[len(prefix) :].partition("/")[2]
-    target = f"{base_url(request)}{prefix}{slug}" + (f"/{rest}" if rest else "")
+    assert found.moved_to is not None
+    # /v1/<collection>/<former slug>[/<rest>]
+    _, version, collection, _former, *rest = request.url.path.split("/")
+    prefix = f"/{version}/{collection}/"
+    target = f"{base_url(request)}{prefix}{found.moved_to}" + "".join(f"/{r}" for r in rest)
     if request.url.query:
         target += f"?{request.url.query}"
     return RedirectResponse(

@@ -107,10 +107,7 @@ async def get_entity(
     """One entity by id or slug."""
     found = await service.find_entity(session, ref, principal=principal)
     if found.item is None:
-        assert found.moved_to is not None
-        return moved_response(
-            request, "entities", found.moved_to, settings=settings, public=is_public(principal)
-        )
+        return moved_response(request, found, settings=settings, public=is_public(principal))
     return resource_response(
         request,
         await service.read_entity(session, found.item, now),
@@ -235,10 +232,7 @@ async def list_entity_articles(
     """Published articles mentioning the entity, newest first."""
     found = await service.find_entity(session, ref, principal=principal)
     if found.item is None:
-        assert found.moved_to is not None
-        return moved_response(
-            request, "entities", found.moved_to, settings=settings, public=is_public(principal)
-        )
+        return moved_response(request, found, settings=settings, public=is_public(principal))
     return await article_list_response(
         request,
         session,
@@ -281,10 +275,7 @@ async def list_related_entities(
     """Entities mentioned in the same articles, with how many: most shared first, then by name."""
     found = await service.find_entity(session, ref, principal=principal)
     if found.item is None:
-        assert found.moved_to is not None
-        return moved_response(
-            request, "entities", found.moved_to, settings=settings, public=is_public(principal)
-        )
+        return moved_response(request, found, settings=settings, public=is_public(principal))
     data, total, next_cursor = await service.related_entities(
         session,
         found.item,

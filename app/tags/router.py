@@ -98,10 +98,7 @@ async def get_tag(
     """One tag by id or slug."""
     found = await service.find_tag(session, ref, principal=principal)
     if found.item is None:
-        assert found.moved_to is not None
-        return moved_response(
-            request, "tags", found.moved_to, settings=settings, public=is_public(principal)
-        )
+        return moved_response(request, found, settings=settings, public=is_public(principal))
     return resource_response(
         request,
         await service.read_tag(session, found.item, now),
@@ -223,10 +220,7 @@ async def list_tag_articles(
     """Articles carrying the tag, newest first."""
     found = await service.find_tag(session, ref, principal=principal)
     if found.item is None:
-        assert found.moved_to is not None
-        return moved_response(
-            request, "tags", found.moved_to, settings=settings, public=is_public(principal)
-        )
+        return moved_response(request, found, settings=settings, public=is_public(principal))
     return await article_list_response(
         request,
         session,
