@@ -13,6 +13,7 @@ from typing import IO, Any, Literal
 import orjson
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
@@ -206,6 +207,17 @@ def _error_problem(index: int, exc: ProblemError) -> dict[str, Any]:
     return _problem(exc.status, exc.detail or exc.title, errors)
 
 
+def _upsert_keys(data: ArticleCreate) -> tuple[str | None, str | None, bool]:
+    """(slug, canonical_url, by title) that find the stored article an item replaces.
+
+    Without a slug or canonical URL to go by, the story is the article with its
+    title (at the slug that title gives), so importing a file twice changes nothing.
+    """
+    by_title = data.slug is None and data.canonical_url is None
+    slug = make_slug(data.title, fallback="article") if by_title else data.slug
+    return slug, data.canonical_url, by_title
+
+
 async def _upsert(
     session: AsyncSession,
     data: ArticleCreate,
@@ -214,13 +226,8 @@ async def _upsert(
     now: datetime,
     linking: LinkOptions,
 ) -> tuple[ItemStatus, Article]:
-    # Without a slug or canonical URL to go by, the story is the article with its
-    # title (at the slug that title gives), so importing a file twice changes nothing.
-    by_title = data.slug is None and data.canonical_url is None
-    slug = make_slug(data.title, fallback="article") if by_title else data.slug
-    targets = await repository.find_upsert_targets(
-        session, slug=slug, canonical_url=data.canonical_url
-    )
+    slug, canonical_url, by_title = _upsert_keys(data)
+    targets = await repository.find_upsert_targets(session, slug=slug, canonical_url=canonical_url)
     if by_title:
         targets = [a for a in targets if a.title == data.title and a.canonical_url is None]
     if len(targets) > 1:
@@ -266,16 +273,8 @@ async def _upsert(
     return ("unchanged" if article.version == version else "updated"), article
 
 
-async def upsert_article(
-    session: AsyncSession,
-    item: RawItem,
-    index: int,
-    *,
-    principal: Principal,
-    now: datetime,
-    linking: LinkOptions = service.LINK,
-) -> ItemResult:
-    """Create or update one article in its own savepoint: a failure undoes only this item."""
+def _validate(item: RawItem, index: int) -> ArticleCreate | ItemResult:
+    """The item as a create body, or its error."""
     failed = ItemResult(index=index, status="error", line=item.line)
     if item.error is not None:
         failed.problem = _problem(
@@ -283,16 +282,36 @@ async def upsert_article(
         )
         return failed
     try:
-        data = ArticleCreate.model_validate(item.value)
-        async with session.begin_nested():
-            status, article = await _upsert(
-                session, data, principal=principal, now=now, linking=linking
-            )
+        return ArticleCreate.model_validate(item.value)
     except ValidationError as exc:
         failed.problem = _validation_problem(index, exc)
         return failed
+
+
+@dataclass(frozen=True, slots=True)
+class _Valid:
+    index: int
+    line: int | None
+    data: ArticleCreate
+
+
+async def upsert_article(
+    session: AsyncSession,
+    item: _Valid,
+    *,
+    principal: Principal,
+    now: datetime,
+    linking: LinkOptions,
+) -> ItemResult:
+    """Create or update one article in its own savepoint: a failure undoes only this item."""
+    failed = ItemResult(index=item.index, status="error", line=item.line)
+    try:
+        async with session.begin_nested():
+            status, article = await _upsert(
+                session, item.data, principal=principal, now=now, linking=linking
+            )
     except ProblemError as exc:
-        failed.problem = _error_problem(index, exc)
+        failed.problem = _error_problem(item.index, exc)
         return failed
     except IntegrityError:
         failed.problem = _problem(
@@ -300,13 +319,60 @@ async def upsert_article(
         )
         return failed
     return ItemResult(
-        index=index,
+        index=item.index,
         status=status,
         line=item.line,
         id=article.id,
         slug=article.slug,
         version=article.version,
     )
+
+
+def _runs(items: Sequence[_Valid]) -> Iterator[list[_Valid]]:
+    """Consecutive items none of which names the same story as another.
+
+    Within a run the order of writes does not matter; an item that names the
+    story of an earlier one starts the next run, so that it sees that write.
+    """
+    run: list[_Valid] = []
+    keys: set[tuple[str, str]] = set()
+    for item in items:
+        slug, canonical_url, _by_title = _upsert_keys(item.data)
+        mine = {("slug", slug)} if slug is not None else set()
+        if canonical_url is not None:
+            mine.add(("url", canonical_url))
+        if mine & keys:
+            yield run
+            run, keys = [], set()
+        run.append(item)
+        keys |= mine
+    if run:
+        yield run
+
+
+async def _new_stories(session: AsyncSession, run: Sequence[_Valid]) -> list[bool]:
+    """Whether each item of ``run`` names no stored article (trashed ones included)."""
+    keys = [_upsert_keys(item.data) for item in run]
+    slugs = {slug for slug, _url, _by_title in keys if slug is not None}
+    urls = {url for _slug, url, _by_title in keys if url is not None}
+    stored = await session.execute(
+        select(Article.slug, Article.title, Article.canonical_url).where(
+            or_(Article.slug.in_(slugs), Article.canonical_url.in_(urls))
+        )
+    )
+    held_slugs: dict[str, tuple[str, str | None]] = {}
+    held_urls: set[str] = set()
+    for held_slug, title, held_url in stored:
+        held_slugs[held_slug] = (title, held_url)
+        if held_url is not None:
+            held_urls.add(held_url)
+    new: list[bool] = []
+    for item, (slug, url, by_title) in zip(run, keys, strict=True):
+        if by_title:
+            new.append(held_slugs.get(slug or "") != (item.data.title, None))
+        else:
+            new.append(slug not in held_slugs and url not in held_urls)
+    return new
 
 
 async def upsert_articles(
@@ -318,12 +384,55 @@ async def upsert_articles(
     linking: LinkOptions = service.LINK,
     first_index: int = 0,
 ) -> list[ItemResult]:
-    return [
-        await upsert_article(
-            session, item, first_index + i, principal=principal, now=now, linking=linking
-        )
-        for i, item in enumerate(items)
-    ]
+    """Create or update each item; a bad item never undoes the others.
+
+    The new articles of a run are written together, in one savepoint; if
+    that fails, each is written again in a savepoint of its own, so that
+    only the bad one is rejected.
+    """
+    results: dict[int, ItemResult] = {}
+    valid: list[_Valid] = []
+    for i, raw in enumerate(items):
+        checked = _validate(raw, first_index + i)
+        if isinstance(checked, ItemResult):
+            results[checked.index] = checked
+        else:
+            valid.append(_Valid(first_index + i, raw.line, checked))
+
+    async def one_by_one(chosen: Iterable[_Valid]) -> None:
+        for one in chosen:
+            results[one.index] = await upsert_article(
+                session, one, principal=principal, now=now, linking=linking
+            )
+
+    for run in _runs(valid):
+        new = await _new_stories(session, run)
+        await one_by_one(item for item, is_new in zip(run, new, strict=True) if not is_new)
+        created = [item for item, is_new in zip(run, new, strict=True) if is_new]
+        if not created:
+            continue
+        try:
+            async with session.begin_nested():
+                rows = await service.create_articles(
+                    session,
+                    [item.data for item in created],
+                    principal=principal,
+                    now=now,
+                    linking=linking,
+                )
+        except (ProblemError, IntegrityError):
+            await one_by_one(created)
+            continue
+        for item, row in zip(created, rows, strict=True):
+            results[item.index] = ItemResult(
+                index=item.index,
+                status="created",
+                line=item.line,
+                id=row["id"],
+                slug=row["slug"],
+                version=row["version"],
+            )
+    return [results[first_index + i] for i in range(len(items))]
 
 
 async def import_articles(

@@ -142,7 +142,6 @@ async def create_article(
     article = await service.create_article(
         session, data=data, principal=principal, now=now, linking=linking
     )
-    article = await service.reload(session, article)
     return await idempotency.complete(
         render(request, article, principal, settings, status_code=201)
     )

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles import repository
 from app.articles.content import count_words, derive_summary, reading_time_minutes, render_body
 from app.articles.filters import ArticleFilters, ArticleSort
 from app.articles.schemas import ArticleCreate, MentionIn
-from app.changes.service import record_change
-from app.core.errors import Gone, NotFound
+from app.changes.service import Event, record_changes
+from app.core.errors import Conflict, Gone, NotFound
 from app.core.pagination import Page
 from app.core.repository import (
     Found,
     Precondition,
-    allocate_slug,
+    allocate_slugs,
     claim_slug,
+    ensure_slug_free,
     find_by_ref,
     flush_new_version,
     move_slug,
@@ -29,7 +32,7 @@ from app.core.security import Principal
 from app.core.slugs import could_be_ref, make_slug
 from app.entities import service as entities_service
 from app.linking import service as linking_service
-from app.linking.service import LinkOptions
+from app.linking.service import ArticleText, LinkOptions
 from app.models import Article, ArticleRevision, ArticleTag, Entity, Mention
 from app.tags import service as tags_service
 
@@ -205,17 +208,31 @@ def _mention_order(mention: Mention) -> tuple[int, str]:
 # Writes --------------------------------------------------------------------
 
 
-def _render_into(article: Article, body: str, body_format: str) -> None:
+def _rendered(
+    body: str, body_format: str, summary: str | None, summary_derived: bool
+) -> dict[str, Any]:
+    """The stored forms of a body, and the summary (derived again unless an editor wrote it)."""
     rendered = render_body(body, body_format)  # type: ignore[arg-type]
-    article.body = body
-    article.body_format = body_format
-    article.body_html = rendered.html
-    article.body_text = rendered.text
-    article.word_count = count_words(rendered.text)
-    article.reading_time_minutes = reading_time_minutes(article.word_count)
-    if article.summary_derived or article.summary is None:
-        article.summary = derive_summary(rendered.text)
-        article.summary_derived = article.summary is not None
+    word_count = count_words(rendered.text)
+    if summary_derived or summary is None:
+        summary = derive_summary(rendered.text)
+        summary_derived = summary is not None
+    return {
+        "body": body,
+        "body_format": body_format,
+        "body_html": rendered.html,
+        "body_text": rendered.text,
+        "word_count": word_count,
+        "reading_time_minutes": reading_time_minutes(word_count),
+        "summary": summary,
+        "summary_derived": summary_derived,
+    }
+
+
+def _render_into(article: Article, body: str, body_format: str) -> None:
+    values = _rendered(body, body_format, article.summary, article.summary_derived)
+    for name, value in values.items():
+        setattr(article, name, value)
 
 
 def _snapshot(article: Article) -> dict[str, Any]:
@@ -341,22 +358,162 @@ async def _apply(
         await _set_mentions(session, article, manual, text_changed=text_changed, linking=linking)
 
 
-async def record_event(
-    session: AsyncSession, article: Article, event: str, *, was_public: bool = False
-) -> None:
+def _event(
+    article_id: uuid.UUID,
+    version: int,
+    *,
+    event: str,
+    status: str,
+    published_at: datetime | None,
+    deleted: bool,
+    was_public: bool = False,
+) -> Event:
     # Readers hear of a published (or scheduled) article from its publication
     # time on, and at once of a change that took a public one away from them,
     # so that copies they keep can drop it.
-    live = event != "deleted" and article.status == "published" and article.deleted_at is None
-    await record_change(
-        session,
-        resource_type="articles",
-        resource_id=article.id,
-        event=event,
-        version=article.version,
+    live = event != "deleted" and status == "published" and not deleted
+    return Event(
+        "articles",
+        article_id,
+        event,
+        version,
         public=live or was_public,
-        visible_from=article.published_at if live and not was_public else None,
+        visible_from=published_at if live and not was_public else None,
     )
+
+
+async def record_event(
+    session: AsyncSession, article: Article, event: str, *, was_public: bool = False
+) -> None:
+    change = _event(
+        article.id,
+        article.version,
+        event=event,
+        status=article.status,
+        published_at=article.published_at,
+        deleted=article.deleted_at is not None,
+        was_public=was_public,
+    )
+    await record_changes(session, [change])
+
+
+def _new_row(
+    values: dict[str, Any], slug: str, *, principal: Principal, now: datetime
+) -> dict[str, Any]:
+    """The ``articles`` row of a validated create body."""
+    image = values["image"]
+    published_at = values["published_at"]
+    if values["status"] == "published" and published_at is None:
+        published_at = now
+    return {
+        "id": uuid.uuid4(),
+        "slug": slug,
+        "version": 1,
+        "title": values["title"],
+        "authors": values["authors"],
+        "section": values["section"],
+        "language": values["language"],
+        "status": values["status"],
+        "published_at": published_at,
+        "canonical_url": values["canonical_url"],
+        "source": values["source"],
+        "image": None if image is None else {k: v for k, v in image.items() if v is not None},
+        "created_at": now,
+        "updated_at": now,
+        "updated_by": principal.actor,
+        "deleted_at": None,
+        **_rendered(
+            values["body"], values["body_format"], values["summary"], values["summary"] is None
+        ),
+    }
+
+
+def _texts(row: dict[str, Any], manual: list[Entity]) -> ArticleText:
+    # A derived summary is the body's opening: nothing more to find there.
+    summary = [] if row["summary_derived"] else [row["summary"] or ""]
+    return ArticleText(row["body_text"], [row["title"], *summary], manual)
+
+
+async def create_articles(
+    session: AsyncSession,
+    items: Sequence[ArticleCreate],
+    *,
+    principal: Principal,
+    now: datetime,
+    linking: LinkOptions = LINK,
+) -> list[dict[str, Any]]:
+    """Write new articles, a statement per table for all of them; their rows.
+
+    The first problem with any item (an unknown entity, a slug in use) is
+    raised for the whole batch: a caller that must keep the others writes
+    them one at a time.
+    """
+    values = [data.model_dump() for data in items]
+    manual = [
+        await entities_service.resolve_entities(
+            session, [MentionIn(**e) for e in v["entities"] or []], now=now
+        )
+        for v in values
+    ]
+    explicit = [v["slug"] for v in values if v["slug"] is not None]
+    if len(set(explicit)) < len(explicit):
+        raise Conflict("Two articles of the batch ask for the same slug.")
+    await ensure_slug_free(session, Article, *explicit)
+    allocated = iter(
+        await allocate_slugs(
+            session,
+            Article,
+            [make_slug(v["title"], fallback="article") for v in values if v["slug"] is None],
+        )
+    )
+    rows = [_new_row(v, v["slug"] or next(allocated), principal=principal, now=now) for v in values]
+    await claim_slug(session, Article, *(row["slug"] for row in rows))
+    tags = await tags_service.resolve_tag_map(
+        session, [ref for v in values for ref in v["tags"] or []]
+    )
+    linked = await linking_service.link_articles(
+        session, [_texts(row, m) for row, m in zip(rows, manual, strict=True)], options=linking
+    )
+    tag_rows = []
+    for row, v in zip(rows, values, strict=True):
+        chosen = dict.fromkeys(tags[ref.strip()] for ref in v["tags"] or [] if ref.strip())
+        tag_rows += [
+            {"article_id": row["id"], "tag_id": tag.id, "position": position}
+            for position, tag in enumerate(chosen)
+        ]
+    mention_rows = [
+        {
+            "article_id": row["id"],
+            "entity_id": found.entity_id,
+            "source": "manual" if found.manual else "auto",
+            # The count is of mentions in the body: an entity named only in the
+            # title or summary is linked with a count of 0.
+            "count": len(found.spans),
+            "spans": found.spans,
+        }
+        for row, article_links in zip(rows, linked, strict=True)
+        for found in article_links
+    ]
+    # ORM bulk INSERTs: the tags and entities created on the way are flushed first.
+    await session.execute(insert(Article), rows)
+    for model, model_rows in ((ArticleTag, tag_rows), (Mention, mention_rows)):
+        if model_rows:
+            await session.execute(insert(model), model_rows)
+    await record_changes(
+        session,
+        [
+            _event(
+                row["id"],
+                1,
+                event="created",
+                status=row["status"],
+                published_at=row["published_at"],
+                deleted=False,
+            )
+            for row in rows
+        ],
+    )
+    return rows
 
 
 async def create_article(
@@ -367,36 +524,9 @@ async def create_article(
     now: datetime,
     linking: LinkOptions = LINK,
 ) -> Article:
-    article = Article(
-        id=uuid.uuid4(),
-        slug="",
-        body_format=data.body_format,
-        status=data.status,
-        authors=[],
-        summary=None,
-        summary_derived=True,
-        created_at=now,
-        updated_at=now,
-        updated_by=principal.actor,
-        tag_links=[],
-        mentions=[],
-    )
-    values = data.model_dump()
-    if values["summary"] is not None:
-        article.summary_derived = False
-    if data.slug is None:
-        values.pop("slug")
-        article.slug = await allocate_slug(
-            session, Article, make_slug(data.title, fallback="article")
-        )
-        await claim_slug(session, Article, article.slug)
-    await _apply(session, article, values, now=now, linking=linking)
-    if "body" not in values:
-        _render_into(article, "", data.body_format)
-    session.add(article)
-    await session.flush()
-    await record_event(session, article, "created")
-    return article
+    """Write one new article; it as stored, with its tags and mentions."""
+    [row] = await create_articles(session, [data], principal=principal, now=now, linking=linking)
+    return await repository.load_article(session, row["id"])
 
 
 def _changed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.changes import repository
@@ -17,22 +19,64 @@ from app.models.base import utcnow
 CHANGES_COUNTER = "changes"
 
 
-async def next_seq(session: AsyncSession) -> int:
-    """The feed position of the next event.
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that happened to a resource, for the feed."""
+
+    resource_type: str
+    resource_id: uuid.UUID
+    event: str
+    version: int
+    public: bool
+    visible_from: datetime | None = None
+
+
+async def next_seqs(session: AsyncSession, count: int) -> range:
+    """The feed positions of the next ``count`` events.
 
     One counter row, bumped in the writing transaction, holds its row lock until
     commit: events are numbered in commit order, so a client that has read up
     to N never later finds an event below N.
     """
-    seq = await session.scalar(
+    last = await session.scalar(
         update(Counter)
         .where(Counter.name == CHANGES_COUNTER)
-        .values(value=Counter.value + 1)
+        .values(value=Counter.value + count)
         .returning(Counter.value)
     )
-    if seq is None:
+    if last is None:
         raise RuntimeError("The change counter is missing: run `lede migrate`.")
-    return int(seq)
+    return range(int(last) - count + 1, int(last) + 1)
+
+
+async def record_changes(session: AsyncSession, events: Sequence[Event]) -> None:
+    if not events:
+        return
+    seqs = await next_seqs(session, len(events))
+    now = utcnow()
+    for event in events:
+        # A newer event supersedes those still waiting for a publication time (a
+        # resource being created has none).
+        if event.event != "created":
+            await repository.withdraw_pending(
+                session, resource_type=event.resource_type, resource_id=event.resource_id, now=now
+            )
+    await session.execute(
+        insert(Change),
+        [
+            {
+                "seq": seq,
+                "resource_type": event.resource_type,
+                "resource_id": event.resource_id,
+                "event": event.event,
+                "version": event.version,
+                "occurred_at": now,
+                "public": event.public,
+                "visible_from": event.visible_from,
+            }
+            for seq, event in zip(seqs, events, strict=True)
+        ],
+    )
 
 
 async def record_change(
@@ -45,25 +89,8 @@ async def record_change(
     public: bool,
     visible_from: datetime | None = None,
 ) -> None:
-    seq = await next_seq(session)
-    now = utcnow()
-    # A newer event supersedes those still waiting for a publication time (a
-    # resource being created has none).
-    if event != "created":
-        await repository.withdraw_pending(
-            session, resource_type=resource_type, resource_id=resource_id, now=now
-        )
-    session.add(
-        Change(
-            seq=seq,
-            resource_type=resource_type,
-            resource_id=resource_id,
-            event=event,
-            version=version,
-            occurred_at=now,
-            public=public,
-            visible_from=visible_from,
-        )
+    await record_changes(
+        session, [Event(resource_type, resource_id, event, version, public, visible_from)]
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -97,33 +98,48 @@ async def find_resource(
     return found
 
 
-async def allocate_slug(
-    session: AsyncSession, model: type[M], base: str, *, exclude_id: uuid.UUID | None = None
-) -> str:
+async def allocate_slugs(session: AsyncSession, model: type[M], bases: Sequence[str]) -> list[str]:
+    """For each base, ``base`` or ``base-2``, ``base-3``… whichever no other resource holds.
+
+    Two equal bases get two slugs. One indexed look-up answers for the bases
+    no one holds yet; only those already held scan for their suffixed forms.
+    """
+    bases = [base[: SLUG_MAX - 8].rstrip("-") for base in bases]
+    taken = set((await session.scalars(select(model.slug).where(model.slug.in_(set(bases))))).all())
+    crowded = {base for base, n in Counter(bases).items() if n > 1 or base in taken}
+    if crowded:
+        suffixed = or_(
+            *(model.slug.like(f"{escape_like(base)}-%", escape="\\") for base in crowded)
+        )
+        taken.update((await session.scalars(select(model.slug).where(suffixed))).all())
+    slugs: list[str] = []
+    for base in bases:
+        slug, n = base, 2
+        while slug in taken:
+            slug, n = f"{base}-{n}", n + 1
+        taken.add(slug)
+        slugs.append(slug)
+    return slugs
+
+
+async def allocate_slug(session: AsyncSession, model: type[M], base: str) -> str:
     """``base``, or ``base-2``, ``base-3``… whichever no other resource holds."""
-    base = base[: SLUG_MAX - 8].rstrip("-")
-    statement = select(model.slug).where(or_(model.slug == base, model.slug.like(f"{base}-%")))
-    if exclude_id is not None:
-        statement = statement.where(model.id != exclude_id)
-    taken = set((await session.scalars(statement)).all())
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
+    return (await allocate_slugs(session, model, [base]))[0]
 
 
 async def ensure_slug_free(
-    session: AsyncSession, model: type[M], slug: str, *, exclude_id: uuid.UUID | None = None
+    session: AsyncSession, model: type[M], *slugs: str, exclude_id: uuid.UUID | None = None
 ) -> None:
     """An explicit slug that another resource holds is a conflict the client must resolve."""
-    statement = select(model.id).where(model.slug == slug)
+    if not slugs:
+        return
+    statement = select(model.slug).where(model.slug.in_(slugs)).limit(1)
     if exclude_id is not None:
         statement = statement.where(model.id != exclude_id)
-    if await session.scalar(statement) is not None:
+    held = await session.scalar(statement)
+    if held is not None:
         raise Conflict(
-            f"The slug {slug!r} is already used.",
+            f"The slug {held!r} is already used.",
             errors=[field_error(["body", "slug"], "Already used by another resource.")],
         )
 
@@ -151,11 +167,11 @@ async def move_slug(session: AsyncSession, item: VersionedMixin, slug: str) -> N
     item.slug = slug
 
 
-async def claim_slug(session: AsyncSession, model: type[M], slug: str) -> None:
+async def claim_slug(session: AsyncSession, model: type[M], *slugs: str) -> None:
     """A current slug wins over a former one: drop any redirect that used it."""
     await session.execute(
         delete(SlugRedirect).where(
-            SlugRedirect.resource_type == resource_type(model), SlugRedirect.slug == slug
+            SlugRedirect.resource_type == resource_type(model), SlugRedirect.slug.in_(slugs)
         )
     )
 

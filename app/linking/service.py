@@ -47,12 +47,14 @@ from app.linking.matcher import EntityMatcher, Match
 from app.models import Entity
 
 __all__ = [
+    "ArticleText",
     "EntityIndex",
     "LinkOptions",
     "Linked",
     "extract",
     "index_for",
     "link_article",
+    "link_articles",
     "note_entity_change",
 ]
 
@@ -286,24 +288,25 @@ def note_entity_change(session: AsyncSession, entity_id: uuid.UUID) -> None:
 Span = tuple[int, int]
 
 
-async def _layers(
-    session: AsyncSession, manual: Sequence[Entity], *, auto: bool, refresh_seconds: float
-) -> list[_Layer]:
-    """Matchers from oldest to newest: a later one has the last word on its entities."""
-    layers: list[_Layer] = []
-    if auto:
-        layers += (await index_for(session).current(session, refresh_seconds)).layers()
-        own: set[uuid.UUID] = session.info.get(_CHANGED) or set()
-        if own:
-            entries = [
-                (str(i), _names(name, aliases))
-                for i, name, aliases in await repository.name_entries(session, own)
-            ]
-            layers.append(_Layer(EntityMatcher.build(entries), frozenset(map(str, own))))
-    if manual:
-        entries = [(str(e.id), _names(e.name, e.aliases)) for e in manual]
-        layers.append(_Layer(EntityMatcher.build(entries), frozenset(i for i, _ in entries)))
+async def _auto_layers(session: AsyncSession, refresh_seconds: float) -> list[_Layer]:
+    """The known entities' matchers, oldest first: a later one has the last word on its entities."""
+    layers = (await index_for(session).current(session, refresh_seconds)).layers()
+    own: set[uuid.UUID] = session.info.get(_CHANGED) or set()
+    if own:
+        entries = [
+            (str(i), _names(name, aliases))
+            for i, name, aliases in await repository.name_entries(session, own)
+        ]
+        layers.append(_Layer(EntityMatcher.build(entries), frozenset(map(str, own))))
     return layers
+
+
+def _manual_layers(manual: Sequence[Entity]) -> list[_Layer]:
+    """The entities an editor named, as they are now: they have the last word."""
+    if not manual:
+        return []
+    entries = [(str(e.id), _names(e.name, e.aliases)) for e in manual]
+    return [_Layer(EntityMatcher.build(entries), frozenset(i for i, _ in entries))]
 
 
 def _scan(layers: Sequence[_Layer], text: str) -> list[tuple[Span, list[str]]]:
@@ -357,24 +360,19 @@ class Linked:
     manual: bool
 
 
-async def link_article(
-    session: AsyncSession,
-    *,
-    body: str,
-    other_texts: Sequence[str],
-    manual: Sequence[Entity],
-    options: LinkOptions,
-) -> list[Linked]:
-    """The entities an article mentions: those in ``manual`` always, found ones when linking is on.
+@dataclass(frozen=True, slots=True)
+class ArticleText:
+    """What linking reads of an article: its body, other texts (title, the editor's summary)."""
 
-    An entity found in ``body`` or in ``other_texts`` (the title, the
-    editor's summary) is linked; spans are its mentions in ``body`` alone.
-    """
-    layers = await _layers(
-        session, manual, auto=options.enabled, refresh_seconds=options.refresh_seconds
-    )
-    scans = [_scan(layers, text) if text else [] for text in (body, *other_texts)]
-    manual_ids = frozenset(str(e.id) for e in manual)
+    body: str
+    other_texts: Sequence[str]
+    manual: Sequence[Entity] = ()
+
+
+def _spans(layers: Sequence[_Layer], text: ArticleText) -> dict[str, list[list[int]]]:
+    """Entity id -> its spans in the body, for every entity found or named."""
+    scans = [_scan(layers, t) if t else [] for t in (text.body, *text.other_texts)]
+    manual_ids = frozenset(str(e.id) for e in text.manual)
     _disambiguate(scans, manual_ids)
     spans: dict[str, list[list[int]]] = {i: [] for i in manual_ids}
     for (start, end), ids in scans[0]:
@@ -384,19 +382,54 @@ async def link_article(
         for _span, ids in scan:
             for entity_id in ids:
                 spans.setdefault(entity_id, [])
+    return spans
+
+
+async def link_articles(
+    session: AsyncSession, texts: Sequence[ArticleText], *, options: LinkOptions
+) -> list[list[Linked]]:
+    """The entities each article mentions: those it names always, found ones when linking is on.
+
+    An entity found in the body or in the other texts is linked; spans are
+    its mentions in the body alone.
+    """
+    auto = await _auto_layers(session, options.refresh_seconds) if options.enabled else []
+    found = [_spans(auto + _manual_layers(text.manual), text) for text in texts]
+    manual_ids = [frozenset(str(e.id) for e in text.manual) for text in texts]
     # Entities trashed or purged through another worker since the matcher read them drop out.
-    found = {uuid.UUID(i) for i in spans.keys() - manual_ids}
-    live = manual_ids | {str(i) for i in await repository.live_entity_ids(session, found)}
+    candidates = {
+        uuid.UUID(i)
+        for spans, named in zip(found, manual_ids, strict=True)
+        for i in spans.keys() - named
+    }
+    live = {str(i) for i in await repository.live_entity_ids(session, candidates)}
     return [
-        Linked(uuid.UUID(i), entity_spans, i in manual_ids)
-        for i, entity_spans in spans.items()
-        if i in live
+        [
+            Linked(uuid.UUID(i), entity_spans, i in named)
+            for i, entity_spans in spans.items()
+            if i in named or i in live
+        ]
+        for spans, named in zip(found, manual_ids, strict=True)
     ]
+
+
+async def link_article(
+    session: AsyncSession,
+    *,
+    body: str,
+    other_texts: Sequence[str],
+    manual: Sequence[Entity],
+    options: LinkOptions,
+) -> list[Linked]:
+    """The entities one article mentions (see :func:`link_articles`)."""
+    return (
+        await link_articles(session, [ArticleText(body, other_texts, manual)], options=options)
+    )[0]
 
 
 async def extract(session: AsyncSession, text: str, *, refresh_seconds: float) -> dict[str, Any]:
     """Known entities in ``text`` by first mention, with spans, and capitalised names not known."""
-    layers = await _layers(session, (), auto=True, refresh_seconds=refresh_seconds)
+    layers = await _auto_layers(session, refresh_seconds)
     scan = _scan(layers, text)
     _disambiguate([scan], frozenset())
     spans: dict[str, list[Span]] = {}

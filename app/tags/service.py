@@ -34,11 +34,16 @@ from app.tags.schemas import TagCreate
 
 async def resolve_tags(session: AsyncSession, refs: Sequence[str]) -> list[Tag]:
     """Tags by slug or name, in the order given; unknown ones are created."""
+    return list(dict.fromkeys((await resolve_tag_map(session, refs)).values()))
+
+
+async def resolve_tag_map(session: AsyncSession, refs: Sequence[str]) -> dict[str, Tag]:
+    """Each non-blank ref (stripped) to its tag by slug or name; unknown ones are created."""
     wanted = list(dict.fromkeys(r.strip() for r in refs if r.strip()))
     found = await repository.find_by_keys(session, [fold_name(r) for r in wanted], wanted)
     by_slug = {t.slug: t for t in found}
     by_key = {t.name_key: t for t in found}
-    tags: list[Tag] = []
+    tags: dict[str, Tag] = {}
     for ref in wanted:
         tag = by_slug.get(ref) or by_key.get(fold_name(ref))
         if tag is None:
@@ -47,8 +52,7 @@ async def resolve_tags(session: AsyncSession, refs: Sequence[str]) -> list[Tag]:
             by_slug[tag.slug] = tag
         elif tag.deleted_at is not None:
             tag.deleted_at = None
-        if tag not in tags:
-            tags.append(tag)
+        tags[ref] = tag
     return tags
 
 

@@ -228,19 +228,23 @@ async def test_writes_need_an_editor(anon: httpx.AsyncClient, reader: httpx.Asyn
 async def test_a_crash_half_way_leaves_nothing_written(
     editor: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    create = service.create_article
+    create = service.create_articles
     calls = 0
 
     async def failing(*args: Any, **kwargs: Any) -> Any:
         nonlocal calls
         calls += 1
-        if calls == 3:
+        if calls == 2:
             raise RuntimeError("the disk caught fire")
         return await create(*args, **kwargs)
 
-    monkeypatch.setattr(service, "create_article", failing)
-    response = await editor.post(BULK, json=[{"title": f"Story {i}"} for i in range(5)])
+    monkeypatch.setattr(service, "create_articles", failing)
+    # Stories 0 and 1 are written, story 0 is rewritten, then 3 and 4 crash.
+    stories = [{"title": f"Story {i}"} for i in (0, 1, 0, 3, 4)]
+    stories[2]["summary"] = "Rewritten."
+    response = await editor.post(BULK, json=stories)
     assert response.status_code == 500
+    assert calls == 2
     monkeypatch.undo()
     assert await total_articles(editor) == 0
     assert (await editor.get("/v1/changes")).json()["data"] == []
@@ -285,3 +289,25 @@ async def test_linking_is_on_unless_the_request_turns_it_off(
     assert {m["entity"]["slug"] for m in linked["entities"]} >= {"minusma", "mali"}
     assert all(m["source"] == "auto" for m in linked["entities"])
     assert (await editor.get("/v1/articles/unlinked")).json()["entities"] == []
+
+
+async def test_new_stories_of_one_batch_get_slugs_of_their_own(editor: httpx.AsyncClient) -> None:
+    await editor.post("/v1/articles", json={"title": "Breaking", "slug": "breaking"})
+    response = await editor.post(
+        BULK,
+        json=[
+            {"title": "Breaking", "canonical_url": f"https://wire.example/{i}"} for i in range(3)
+        ],
+    )
+    assert [(r["status"], r["slug"]) for r in response.json()["data"]] == [
+        ("created", "breaking-2"),
+        ("created", "breaking-3"),
+        ("created", "breaking-4"),
+    ]
+    again = await editor.post(
+        BULK,
+        json=[
+            {"title": "Breaking", "canonical_url": f"https://wire.example/{i}"} for i in range(3)
+        ],
+    )
+    assert [r["status"] for r in again.json()["data"]] == ["unchanged"] * 3
