@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from http import HTTPStatus
 from itertools import chain, islice
+from types import SimpleNamespace
 from typing import IO, Any, Literal
 
 import orjson
@@ -34,11 +35,13 @@ from app.core.http import dumps
 from app.core.idempotency import IdempotencyDep
 from app.core.repository import Precondition
 from app.core.security import EditorDep, Principal
-from app.core.slugs import make_slug
+from app.core.slugs import fold_name, make_slug
+from app.linking import service as linking_service
 from app.linking.router import LinkOptionsDep
 from app.linking.service import LinkOptions
-from app.models import Article
+from app.models import Article, ArticleTag, Mention, Tag
 from app.models.base import utcnow
+from app.tags import repository as tags_repository
 
 router = APIRouter(prefix="/v1", tags=["articles"])
 
@@ -350,29 +353,135 @@ def _runs(items: Sequence[_Valid]) -> Iterator[list[_Valid]]:
         yield run
 
 
-async def _new_stories(session: AsyncSession, run: Sequence[_Valid]) -> list[bool]:
-    """Whether each item of ``run`` names no stored article (trashed ones included)."""
+# Fields an upsert replaces with the item's value (as PUT does).
+_REPLACED = (
+    "title",
+    "body",
+    "body_format",
+    "authors",
+    "section",
+    "language",
+    "status",
+    "canonical_url",
+    "source",
+)
+_SNAPSHOT_COLUMNS = (
+    Article.slug,
+    Article.summary,
+    Article.summary_derived,
+    Article.published_at,
+    Article.image,
+    *(getattr(Article, name) for name in _REPLACED),
+)
+
+
+async def _targets(session: AsyncSession, run: Sequence[_Valid]) -> list[list[Any]]:
+    """For each item of ``run``, the stored articles it names (trashed ones too), as rows."""
     keys = [_upsert_keys(item.data) for item in run]
     slugs = {slug for slug, _url, _by_title in keys if slug is not None}
     urls = {url for _slug, url, _by_title in keys if url is not None}
-    stored = await session.execute(
-        select(Article.slug, Article.title, Article.canonical_url).where(
-            or_(Article.slug.in_(slugs), Article.canonical_url.in_(urls))
+    stored = (
+        await session.execute(
+            select(
+                Article.id, Article.slug, Article.title, Article.canonical_url, Article.deleted_at
+            ).where(or_(Article.slug.in_(slugs), Article.canonical_url.in_(urls)))
         )
-    )
-    held_slugs: dict[str, tuple[str, str | None]] = {}
-    held_urls: set[str] = set()
-    for held_slug, title, held_url in stored:
-        held_slugs[held_slug] = (title, held_url)
-        if held_url is not None:
-            held_urls.add(held_url)
-    new: list[bool] = []
+    ).all()
+    by_slug = {row.slug: row for row in stored}
+    by_url = {row.canonical_url: row for row in stored if row.canonical_url is not None}
+    targets: list[list[Any]] = []
     for item, (slug, url, by_title) in zip(run, keys, strict=True):
+        found = by_slug.get(slug or "")
         if by_title:
-            new.append(held_slugs.get(slug or "") != (item.data.title, None))
+            same = found is not None and (found.title, found.canonical_url) == (
+                item.data.title,
+                None,
+            )
+            targets.append([found] if same else [])
         else:
-            new.append(slug not in held_slugs and url not in held_urls)
-    return new
+            rows = {row.id: row for row in (found, by_url.get(url or "")) if row is not None}
+            targets.append(list(rows.values()))
+    return targets
+
+
+async def _unchanged(
+    session: AsyncSession, pairs: Sequence[tuple[_Valid, uuid.UUID]], *, linking: LinkOptions
+) -> dict[int, ItemResult]:
+    """The items that would leave their stored article as it is, told without writing.
+
+    Only the plain case is told here: no entities named by the item or by an
+    editor before, and tags that exist. Any other item goes through the
+    update, which tells the rest.
+    """
+    ids = [article_id for _item, article_id in pairs]
+    columns = [Article.id, Article.version, Article.body_text, *_SNAPSHOT_COLUMNS]
+    stored = {
+        row.id: row for row in await session.execute(select(*columns).where(Article.id.in_(ids)))
+    }
+    tags: dict[uuid.UUID, list[uuid.UUID]] = {i: [] for i in ids}
+    names: dict[uuid.UUID, list[str]] = {i: [] for i in ids}
+    for article_id, tag_id, name in await session.execute(
+        select(ArticleTag.article_id, Tag.id, Tag.name)
+        .join(Tag, Tag.id == ArticleTag.tag_id)
+        .where(ArticleTag.article_id.in_(ids))
+        .order_by(ArticleTag.article_id, ArticleTag.position)
+    ):
+        tags[article_id].append(tag_id)
+        names[article_id].append(name)
+    mentions: dict[uuid.UUID, list[Any]] = {i: [] for i in ids}
+    for mention in await session.execute(
+        select(
+            Mention.article_id, Mention.entity_id, Mention.source, Mention.count, Mention.spans
+        ).where(Mention.article_id.in_(ids))
+    ):
+        mentions[mention.article_id].append(mention)
+    refs = {ref.strip() for item, _id in pairs for ref in item.data.tags if ref.strip()}
+    known = await tags_repository.find_by_keys(session, [fold_name(r) for r in refs], list(refs))
+    by_slug = {tag.slug: tag for tag in known}
+    by_key = {tag.name_key: tag for tag in known}
+
+    plain: list[tuple[_Valid, Any]] = []
+    for item, article_id in pairs:
+        row = stored[article_id]
+        if item.data.entities or any(m.source == "manual" for m in mentions[article_id]):
+            continue
+        chosen = [
+            by_slug.get(ref.strip()) or by_key.get(fold_name(ref))
+            for ref in item.data.tags
+            if ref.strip()
+        ]
+        if any(tag is None or tag.deleted_at is not None for tag in chosen):
+            continue
+        if list(dict.fromkeys(tag.id for tag in chosen if tag is not None)) != tags[article_id]:
+            continue
+        values = item.data.model_dump()
+        after = {**row._asdict(), **{k: values[k] for k in _REPLACED}}
+        after["image"] = service.stored_image(values["image"])
+        after["summary"], after["summary_derived"] = values["summary"], False
+        for name in ("slug", "published_at"):
+            after[name] = values[name] or row._mapping[name]
+        same = service.snapshot(SimpleNamespace(**after), tags=names[article_id], manual=[])
+        if same == service.snapshot(row, tags=names[article_id], manual=[]):
+            plain.append((item, row))
+    if linking.enabled:
+        texts = [service.article_text(row) for _item, row in plain]
+        linked = await linking_service.link_articles(session, texts, options=linking)
+        plain = [
+            (item, row)
+            for (item, row), found in zip(plain, linked, strict=True)
+            if service.linked_state(found) == service.mention_state(mentions[row.id])
+        ]
+    return {
+        item.index: ItemResult(
+            index=item.index,
+            status="unchanged",
+            line=item.line,
+            id=row.id,
+            slug=row.slug,
+            version=row.version,
+        )
+        for item, row in plain
+    }
 
 
 async def upsert_articles(
@@ -406,9 +515,19 @@ async def upsert_articles(
             )
 
     for run in _runs(valid):
-        new = await _new_stories(session, run)
-        await one_by_one(item for item, is_new in zip(run, new, strict=True) if not is_new)
-        created = [item for item, is_new in zip(run, new, strict=True) if is_new]
+        targets = await _targets(session, run)
+        created = [item for item, found in zip(run, targets, strict=True) if not found]
+        plain = [
+            (item, found[0].id)
+            for item, found in zip(run, targets, strict=True)
+            if len(found) == 1 and found[0].deleted_at is None
+        ]
+        results.update(await _unchanged(session, plain, linking=linking) if plain else {})
+        await one_by_one(
+            item
+            for item, found in zip(run, targets, strict=True)
+            if found and item.index not in results
+        )
         if not created:
             continue
         try:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import insert
@@ -32,7 +33,7 @@ from app.core.security import Principal
 from app.core.slugs import could_be_ref, make_slug
 from app.entities import service as entities_service
 from app.linking import service as linking_service
-from app.linking.service import ArticleText, LinkOptions
+from app.linking.service import ArticleText, Linked, LinkOptions
 from app.models import Article, ArticleRevision, ArticleTag, Entity, Mention
 from app.tags import service as tags_service
 
@@ -235,7 +236,12 @@ def _render_into(article: Article, body: str, body_format: str) -> None:
         setattr(article, name, value)
 
 
-def _snapshot(article: Article) -> dict[str, Any]:
+def stored_image(image: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if image is None else {k: v for k, v in image.items() if v is not None}
+
+
+def snapshot(article: Any, *, tags: list[str], manual: list[str]) -> dict[str, Any]:
+    """What a revision keeps of an article (an ``Article``, or a row of its columns)."""
     return {
         "slug": article.slug,
         "title": article.title,
@@ -250,9 +256,17 @@ def _snapshot(article: Article) -> dict[str, Any]:
         "canonical_url": article.canonical_url,
         "source": article.source,
         "image": article.image,
-        "tags": [link.tag.name for link in article.tag_links],
-        "entities": [{"id": str(m.entity_id)} for m in article.mentions if m.source == "manual"],
+        "tags": tags,
+        "entities": [{"id": entity_id} for entity_id in manual],
     }
+
+
+def _snapshot(article: Article) -> dict[str, Any]:
+    return snapshot(
+        article,
+        tags=[link.tag.name for link in article.tag_links],
+        manual=[str(m.entity_id) for m in article.mentions if m.source == "manual"],
+    )
 
 
 async def _set_tags(session: AsyncSession, article: Article, refs: list[str]) -> None:
@@ -281,23 +295,14 @@ async def _set_mentions(
             for m in article.mentions
             if m.source == "manual" and m.entity.deleted_at is None
         ]
-    linked = await linking_service.link_article(
-        session,
-        body=article.body_text,
-        # A derived summary is the body's opening: nothing more to find there.
-        other_texts=[article.title] + ([] if article.summary_derived else [article.summary or ""]),
-        manual=manual,
-        options=linking,
+    [linked] = await linking_service.link_articles(
+        session, [article_text(article, manual)], options=linking
     )
     existing = {m.entity_id: m for m in article.mentions}
     mentions: list[Mention] = []
     for found in linked:
         mention = existing.pop(found.entity_id, None) or Mention(entity_id=found.entity_id)
-        source = "manual" if found.manual else "auto"
-        # The count is of mentions in the body: an entity named only in the
-        # title or summary is linked with a count of 0.
-        count = len(found.spans)
-        for name, value in (("source", source), ("count", count), ("spans", found.spans)):
+        for name, value in mention_values(found).items():
             if getattr(mention, name) != value:
                 setattr(mention, name, value)
         mentions.append(mention)
@@ -306,9 +311,33 @@ async def _set_mentions(
     article.mentions = mentions
 
 
-def _mention_state(article: Article) -> list[tuple[str, str, int, list[Any]]]:
-    """What an article's mentions say, to tell whether a write changed them."""
-    return sorted((str(m.entity_id), m.source, m.count, m.spans) for m in article.mentions)
+def article_text(article: Any, manual: Sequence[Entity] = ()) -> ArticleText:
+    """What linking reads of an article (an ``Article``, or a row of its columns)."""
+    # A derived summary is the body's opening: nothing more to find there.
+    summary = [] if article.summary_derived else [article.summary or ""]
+    return ArticleText(article.body_text, [article.title, *summary], manual)
+
+
+def mention_values(found: Linked) -> dict[str, Any]:
+    """The ``mentions`` row of an entity linking found (its ``article_id`` aside)."""
+    return {
+        "entity_id": found.entity_id,
+        "source": "manual" if found.manual else "auto",
+        # The count is of mentions in the body: an entity named only in the
+        # title or summary is linked with a count of 0.
+        "count": len(found.spans),
+        "spans": found.spans,
+    }
+
+
+def mention_state(mentions: Iterable[Any]) -> list[tuple[str, str, int, list[Any]]]:
+    """What mentions (``Mention`` objects or rows) say, to tell whether a write changed them."""
+    return sorted((str(m.entity_id), m.source, m.count, m.spans) for m in mentions)
+
+
+def linked_state(linked: Iterable[Linked]) -> list[tuple[str, str, int, list[Any]]]:
+    """What the mentions linking found would say (see :func:`mention_state`)."""
+    return mention_state(SimpleNamespace(**mention_values(found)) for found in linked)
 
 
 async def _apply(
@@ -327,8 +356,7 @@ async def _apply(
         if name in values:
             setattr(article, name, values[name])
     if "image" in values:
-        image = values["image"]
-        article.image = None if image is None else {k: v for k, v in image.items() if v is not None}
+        article.image = stored_image(values["image"])
     if "summary" in values:
         article.summary = values["summary"]
         article.summary_derived = False
@@ -401,7 +429,6 @@ def _new_row(
     values: dict[str, Any], slug: str, *, principal: Principal, now: datetime
 ) -> dict[str, Any]:
     """The ``articles`` row of a validated create body."""
-    image = values["image"]
     published_at = values["published_at"]
     if values["status"] == "published" and published_at is None:
         published_at = now
@@ -417,7 +444,7 @@ def _new_row(
         "published_at": published_at,
         "canonical_url": values["canonical_url"],
         "source": values["source"],
-        "image": None if image is None else {k: v for k, v in image.items() if v is not None},
+        "image": stored_image(values["image"]),
         "created_at": now,
         "updated_at": now,
         "updated_by": principal.actor,
@@ -426,12 +453,6 @@ def _new_row(
             values["body"], values["body_format"], values["summary"], values["summary"] is None
         ),
     }
-
-
-def _texts(row: dict[str, Any], manual: list[Entity]) -> ArticleText:
-    # A derived summary is the body's opening: nothing more to find there.
-    summary = [] if row["summary_derived"] else [row["summary"] or ""]
-    return ArticleText(row["body_text"], [row["title"], *summary], manual)
 
 
 async def create_articles(
@@ -471,9 +492,8 @@ async def create_articles(
     tags = await tags_service.resolve_tag_map(
         session, [ref for v in values for ref in v["tags"] or []]
     )
-    linked = await linking_service.link_articles(
-        session, [_texts(row, m) for row, m in zip(rows, manual, strict=True)], options=linking
-    )
+    texts = [article_text(SimpleNamespace(**row), m) for row, m in zip(rows, manual, strict=True)]
+    linked = await linking_service.link_articles(session, texts, options=linking)
     tag_rows = []
     for row, v in zip(rows, values, strict=True):
         chosen = dict.fromkeys(tags[ref.strip()] for ref in v["tags"] or [] if ref.strip())
@@ -482,15 +502,7 @@ async def create_articles(
             for position, tag in enumerate(chosen)
         ]
     mention_rows = [
-        {
-            "article_id": row["id"],
-            "entity_id": found.entity_id,
-            "source": "manual" if found.manual else "auto",
-            # The count is of mentions in the body: an entity named only in the
-            # title or summary is linked with a count of 0.
-            "count": len(found.spans),
-            "spans": found.spans,
-        }
+        {"article_id": row["id"], **mention_values(found)}
         for row, article_links in zip(rows, linked, strict=True)
         for found in article_links
     ]
@@ -546,13 +558,13 @@ async def update_article(
     """Apply ``values`` (already merged for PATCH, complete for PUT) as one new version."""
     precondition.check(article)
     before = _snapshot(article)
-    mentions_before = _mention_state(article)
+    mentions_before = mention_state(article.mentions)
     was_public = is_visible(article, now)
     old_version = article.version
     await _apply(session, article, values, now=now, linking=linking)
     after = _snapshot(article)
     changed = _changed(before, after)
-    if not changed and _mention_state(article) != mentions_before:
+    if not changed and mention_state(article.mentions) != mentions_before:
         # Nothing the editor sent changed, but linking found other entities
         # (created since the last write): that is a new version too.
         changed = ["entities"]

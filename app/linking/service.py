@@ -53,7 +53,6 @@ __all__ = [
     "Linked",
     "extract",
     "index_for",
-    "link_article",
     "link_articles",
     "note_entity_change",
 ]
@@ -411,20 +410,6 @@ async def link_articles(
         ]
         for spans, named in zip(found, manual_ids, strict=True)
     ]
-
-
-async def link_article(
-    session: AsyncSession,
-    *,
-    body: str,
-    other_texts: Sequence[str],
-    manual: Sequence[Entity],
-    options: LinkOptions,
-) -> list[Linked]:
-    """The entities one article mentions (see :func:`link_articles`)."""
-    return (
-        await link_articles(session, [ArticleText(body, other_texts, manual)], options=options)
-    )[0]
 
 
 async def extract(session: AsyncSession, text: str, *, refresh_seconds: float) -> dict[str, Any]:

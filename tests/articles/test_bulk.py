@@ -311,3 +311,38 @@ async def test_new_stories_of_one_batch_get_slugs_of_their_own(editor: httpx.Asy
         ],
     )
     assert [r["status"] for r in again.json()["data"]] == ["unchanged"] * 3
+
+
+async def test_sending_the_same_stories_again_is_unchanged_until_something_differs(
+    editor: httpx.AsyncClient, seed_entities: list[dict[str, Any]]
+) -> None:
+    story = {
+        "title": "Peacekeepers Leave",
+        "slug": "leave",
+        "body": "<p>MINUSMA is leaving Mali.</p>",
+        "tags": ["UN Peacekeeping", "Mali"],
+        "image": {"url": "https://img.example/a.jpg", "caption": None},
+    }
+    assert (await editor.post(BULK, json=[story])).json()["meta"]["created"] == 1
+    # The tags named by slug, as an export of another system might.
+    by_slug = dict(story, tags=["un-peacekeeping", "mali"])
+    for again in (story, by_slug):
+        results = (await editor.post(BULK, json=[again])).json()["data"]
+        assert [(r["status"], r["version"]) for r in results] == [("unchanged", 1)]
+    # Entities created since are linked by the next import: that is a change.
+    mali = next(e for e in seed_entities if e["name"] == "Mali")
+    assert (await editor.post("/v1/entities", json=mali)).status_code == 201
+    results = (await editor.post(BULK, json=[story])).json()["data"]
+    assert [(r["status"], r["version"]) for r in results] == [("updated", 2)]
+    article = (await editor.get("/v1/articles/leave")).json()
+    assert [m["entity"]["name"] for m in article["entities"]] == ["Mali"]
+    # Tags in another order, a tag more, another summary: each is a change.
+    changes = [
+        dict(story, tags=["Mali", "UN Peacekeeping"]),
+        dict(story, tags=["Mali", "UN Peacekeeping", "Sahel"]),
+        dict(story, tags=["Mali", "UN Peacekeeping", "Sahel"], summary="Leaving."),
+    ]
+    for version, changed in enumerate(changes, start=3):
+        results = (await editor.post(BULK, json=[changed])).json()["data"]
+        assert [(r["status"], r["version"]) for r in results] == [("updated", version)]
+    assert (await editor.get("/v1/articles/leave")).json()["summary"] == "Leaving."
