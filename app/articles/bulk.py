@@ -353,17 +353,12 @@ def _runs(items: Sequence[_Valid]) -> Iterator[list[_Valid]]:
         yield run
 
 
-# Fields an upsert replaces with the item's value (as PUT does).
-_REPLACED = (
-    "title",
-    "body",
-    "body_format",
-    "authors",
-    "section",
-    "language",
-    "status",
-    "canonical_url",
-    "source",
+# Fields an upsert replaces with the item's value as it is (as PUT does); the
+# others keep the stored value when not given, are derived, or are not columns.
+_REPLACED = tuple(
+    name
+    for name in service.TRACKED
+    if name not in ("slug", "summary", "published_at", "image", "tags", "entities")
 )
 _SNAPSHOT_COLUMNS = (
     Article.slug,

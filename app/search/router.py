@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+from collections.abc import Coroutine
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
@@ -18,6 +20,39 @@ from app.core.security import PrincipalDep
 from app.search import service
 
 router = APIRouter(prefix="/v1", tags=["search"])
+
+T = TypeVar("T")
+# What the access log shows for a search whose client left before the answer.
+CLIENT_CLOSED_REQUEST = 499
+
+
+async def _disconnect(request: Request) -> None:
+    """Returns once the client has gone away."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _unless_disconnected(request: Request, work: Coroutine[Any, Any, T]) -> T | None:
+    """The result of ``work``, or ``None`` when the client goes away first.
+
+    ``work`` is then cancelled, and with it the query it waits on (asyncpg asks
+    the server to cancel it), rather than keep the database busy until the
+    statement timeout for an answer nobody reads.
+    """
+    task = asyncio.ensure_future(work)
+    watcher = asyncio.ensure_future(_disconnect(request))
+    try:
+        await asyncio.wait((task, watcher), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+        if not task.done():
+            task.cancel()
+            # The session is the request's: the cancellation must settle before
+            # the request closes it.
+            await asyncio.wait((task,))
+    if task.cancelled():
+        return None
+    return task.result()
 
 
 @router.get(
@@ -55,8 +90,12 @@ async def search_articles(
         ),
     ] = None,
 ) -> Response:
-    """Full-text search over articles, with highlights, facets and the entities named."""
-    result = await service.search_articles(
+    """Full-text search over articles, with highlights, facets and the entities named.
+
+    On PostgreSQL, `meta.total` for a reader is an estimate once a query matches
+    more stories than the newest ones looked at first hold; it is exact below that.
+    """
+    search = service.search_articles(
         session,
         text=q,
         filters=filters,
@@ -67,6 +106,9 @@ async def search_articles(
         principal=principal,
         now=now,
     )
+    result = await _unless_disconnected(request, search)
+    if result is None:
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
     return collection_response(
         request,
         result.hits,

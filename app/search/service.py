@@ -90,17 +90,18 @@ async def search_articles(
         sees_drafts=principal.sees_drafts,
         now=now,
     )
-    found = await backend.search(
-        session, query, scope=scope, sort=sort, page=page, options=_load_options(fields)
-    )
+    async with backend.planned(session):
+        found = await backend.search(
+            session, query, scope=scope, sort=sort, page=page, options=_load_options(fields)
+        )
+        meta = {"entities": await _entities(session, query)}
+        if facets:
+            meta["facets"] = await backend.facets(session, query, scope=scope, kinds=facets)
     words = query.words()
     hits = [
         _hit(article, fields, found.scores.get(article.id, 0.0), words)
         for article in found.articles
     ]
-    meta = {"entities": await _entities(session, query)}
-    if facets:
-        meta["facets"] = await backend.facets(session, query, scope=scope, kinds=facets)
     return SearchResult(hits=hits, total=found.total, next_cursor=found.next_cursor, meta=meta)
 
 

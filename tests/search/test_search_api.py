@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -772,3 +772,115 @@ async def test_newest_first_is_the_same_for_many_matches(
         "sahel",
         "seed",
     ]
+
+
+# Abandoned searches
+
+SLEEPING = (
+    "SELECT count(*) FROM pg_stat_activity"
+    " WHERE datname = current_database() AND state = 'active' AND query LIKE '%pg_sleep%'"
+    " AND pid <> pg_backend_pid()"
+)
+
+
+async def _until(check: Any, *, seconds: float) -> bool:
+    """Whether ``check()`` comes true within ``seconds``."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
+
+async def test_a_search_the_client_abandons_is_cancelled_in_the_database(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if backend.name != "postgresql":
+        pytest.skip("SQLite answers from this process: nothing keeps running elsewhere")
+
+    async def slow_rank(*args: Any, **kwargs: Any) -> Any:
+        session = args[1]
+        await session.execute(text("SELECT pg_sleep(60)"))
+        raise AssertionError("the search was not cancelled")
+
+    monkeypatch.setattr(postgres.PostgresBackend, "rank", slow_rank)
+    gone = asyncio.Event()
+    request_messages = [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        if request_messages:
+            return request_messages.pop()
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    sent: list[MutableMapping[str, Any]] = []
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/v1/search",
+        "raw_path": b"/v1/search",
+        "query_string": b"q=mali",
+        "root_path": "",
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    # Well past the test's patience: only the cancellation can end the query in time.
+    app = create_app(make_settings(backend.url, statement_timeout_ms=120_000, database_pool_size=1))
+    observer = await asyncpg.connect(backend.url.replace("+asyncpg", ""))
+
+    async def sleeping() -> bool:
+        return bool(await observer.fetchval(SLEEPING))
+
+    async def idle() -> bool:
+        return not await sleeping()
+
+    try:
+        async with app.router.lifespan_context(app):
+            served = asyncio.create_task(app(scope, receive, send))
+            assert await _until(sleeping, seconds=10)
+            gone.set()
+            await asyncio.wait_for(served, timeout=10)
+            assert await _until(idle, seconds=2)
+            # The connection that ran it serves the next search.
+            monkeypatch.undo()
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as after:
+                await search(after, q="mali")
+    finally:
+        await observer.close()
+    assert [message["status"] for message in sent if "status" in message] == [499]
+
+
+async def test_relevance_on_postgresql_looks_at_the_newest_articles_first(
+    backend: Backend,
+    corpus: dict[str, dict[str, Any]],
+    anon: httpx.AsyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if backend.name != "postgresql":
+        pytest.skip("SQLite reads its matches newest first from the index itself")
+    query = "mali OR drought OR ceasefire OR security"
+    monkeypatch.setattr(postgres, "RANK_LIMIT", 2)
+    whole = await search(anon, q=query, limit=100)
+    monkeypatch.setattr(postgres, "WINDOW", 2)
+    # The two newest articles hold the two matches to rank: the same first hit, and
+    # a total estimated at their rate, 2 in the last day of 17 (June 17 to July 4).
+    first = await search(anon, q=query, limit=1)
+    assert names_of(first) == names_of(whole)[:1]
+    assert first["meta"]["total"] == 34
+    newest = await search(anon, q=query, limit=1, sort="-published_at")
+    assert newest["meta"]["total"] == 34
+    # A page that needs more matches than a window holds widens it up to every
+    # article: the same hits, counted exactly.
+    widened = await search(anon, q=query, limit=100)
+    assert names_of(widened) == names_of(whole)
+    assert widened["meta"]["total"] == 6

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -86,6 +87,11 @@ class SearchBackend(ABC):
     @abstractmethod
     async def reindex(self, session: AsyncSession) -> str:
         """Rebuild the search index from the articles; says what was done."""
+
+    @asynccontextmanager
+    async def planned(self, session: AsyncSession) -> AsyncIterator[None]:
+        """Around the statements of one search, for a backend to say how they are planned."""
+        yield
 
     def within(
         self, query: Query, scope: Scope, *, many: bool = False
