@@ -507,10 +507,11 @@ async def create_articles(
         for found in article_links
     ]
     # ORM bulk INSERTs: the tags and entities created on the way are flushed first.
-    await session.execute(insert(Article), rows)
-    for model, model_rows in ((ArticleTag, tag_rows), (Mention, mention_rows)):
+    # NULLs are sent as values, so that rows missing different fields still go
+    # in one statement.
+    for model, model_rows in ((Article, rows), (ArticleTag, tag_rows), (Mention, mention_rows)):
         if model_rows:
-            await session.execute(insert(model), model_rows)
+            await session.execute(insert(model).execution_options(render_nulls=True), model_rows)
     await record_changes(
         session,
         [

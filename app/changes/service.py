@@ -62,7 +62,8 @@ async def record_changes(session: AsyncSession, events: Sequence[Event]) -> None
                 session, resource_type=event.resource_type, resource_id=event.resource_id, now=now
             )
     await session.execute(
-        insert(Change),
+        # NULLs sent as values: one statement whether or not visible_from is set.
+        insert(Change).execution_options(render_nulls=True),
         [
             {
                 "seq": seq,
