@@ -31,7 +31,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -77,6 +77,9 @@ class WrkResult:
     p99_ms: float | None
     non_2xx_3xx: int
     socket_errors: int
+    # CPU time of the server's own processes (not the database's) per request:
+    # unlike req/s, it hardly moves when other work shares the core.
+    cpu_ms: float | None = None
 
     @property
     def errors(self) -> int:
@@ -519,8 +522,8 @@ def render_table(report: Report, args: argparse.Namespace) -> str:
         f"10M-step Python loop on core {SERVER_CORE}: {report.calibration:.2f} s"
     )
     columns = (
-        "scenario", "Lede req/s", "p50 ms", "p99 ms", "errors", "RSS MiB", "floor req/s",
-        "Lede/floor", "note",
+        "scenario", "Lede req/s", "p50 ms", "p99 ms", "errors", "RSS MiB", "CPU ms/req",
+        "floor req/s", "floor CPU ms/req", "Lede/floor", "note",
     )  # fmt: skip
     lines = [header, "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in report.rows:
@@ -539,7 +542,9 @@ def render_table(report: Report, args: argparse.Namespace) -> str:
             _fmt(lede.p99_ms if lede else None),
             "—" if lede is None else str(lede.errors),
             _fmt(row.rss, 0),
+            _fmt(lede.cpu_ms if lede else None, 2),
             _rate(floor.rps if floor else None),
+            _fmt(floor.cpu_ms if floor else None, 2),
             ratio,
             note,
         )
@@ -551,6 +556,8 @@ async def drive(
     plan: Plan, server: Server, scenario: Scenario, pinner: BackendPinner | None, seconds: float
 ) -> WrkResult:
     """One wrk run against ``server``, then wait for the work it left to drain."""
+    pids = server.worker_pids()
+    before = sum(map(cpu_seconds, pids))
     async with pinner.during() if pinner else contextlib.nullcontext():
         result = await run_wrk(
             server.port,
@@ -560,7 +567,8 @@ async def drive(
             core=LOADGEN_CORE,
         )
     await wait_idle(server)
-    return result
+    used = sum(map(cpu_seconds, pids)) - before
+    return replace(result, cpu_ms=1000 * used / result.requests if result.requests else None)
 
 
 async def _best_of(

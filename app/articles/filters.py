@@ -112,12 +112,13 @@ def parse_fields(fields: str | None, default: tuple[str, ...]) -> tuple[str, ...
     return asked
 
 
-async def get_fields(
-    fields: Annotated[
-        str | None,
-        Query(max_length=1000, description="Comma-separated fields to return (sparse fieldset)."),
-    ] = None,
-) -> str | None:
+FieldsQuery = Annotated[
+    str | None,
+    Query(max_length=1000, description="Comma-separated fields to return (sparse fieldset)."),
+]
+
+
+async def get_fields(fields: FieldsQuery = None) -> str | None:
     return fields
 
 

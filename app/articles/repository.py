@@ -5,11 +5,27 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Executable,
+    Result,
+    Row,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from app.articles.filters import ArticleFilters, ArticleSort
@@ -17,6 +33,12 @@ from app.core.pagination import Page
 from app.core.repository import keyset_page
 from app.core.slugs import is_uuid
 from app.models import Article, ArticleTag, Counter, Entity, Mention, Tag
+
+ARTICLES = Article.__table__
+ARTICLE_TAGS = ArticleTag.__table__
+MENTIONS = Mention.__table__
+TAGS = Tag.__table__
+ENTITIES = Entity.__table__
 
 ARTICLE_LOAD: tuple[ORMOption, ...] = (
     selectinload(Article.tag_links).selectinload(ArticleTag.tag),
@@ -31,16 +53,9 @@ READ_LOAD: tuple[ORMOption, ...] = (
     .selectinload(Mention.entity)
     .load_only(Entity.id, Entity.slug, Entity.name, Entity.type, raiseload=True),
 )
-# List items leave the bodies out unless asked for them.
-LIST_LOAD: tuple[ORMOption, ...] = (
-    defer(Article.body, raiseload=True),
-    defer(Article.body_html, raiseload=True),
-    defer(Article.body_text, raiseload=True),
-    *READ_LOAD,
-)
 
 
-def visible_clause(now: datetime) -> ColumnElement[bool]:
+def visible_clause(now: datetime | BindParameter[Any]) -> ColumnElement[bool]:
     """What a reader may see: published, not scheduled, not trashed. Every reader path uses it."""
     return and_(
         Article.status == "published",
@@ -49,7 +64,9 @@ def visible_clause(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def readable_clause(*, sees_drafts: bool, now: datetime) -> ColumnElement[bool]:
+def readable_clause(
+    *, sees_drafts: bool, now: datetime | BindParameter[Any]
+) -> ColumnElement[bool]:
     return Article.deleted_at.is_(None) if sees_drafts else visible_clause(now)
 
 
@@ -118,6 +135,31 @@ def _sort_key(sort: ArticleSort, *, sees_drafts: bool) -> tuple[Any, bool]:
     return Article.title, False
 
 
+async def page_rows(
+    session: AsyncSession,
+    *,
+    where: Sequence[ColumnElement[bool]],
+    sort: ArticleSort,
+    page: Page,
+    sees_drafts: bool,
+    columns: Sequence[Any] = (),
+    total: int | None = None,
+) -> tuple[list[Row[Any]], int, str | None]:
+    """One page of rows (``id``, then ``columns``), the total matching, and the next cursor."""
+    key, descending = _sort_key(sort, sees_drafts=sees_drafts)
+    return await keyset_page(
+        session,
+        Article,
+        columns=(Article.id, *columns, key.label("sort_key")),
+        where=where,
+        sort=sort,
+        key=key,
+        descending=descending,
+        page=page,
+        total=total,
+    )
+
+
 async def list_page(
     session: AsyncSession,
     *,
@@ -128,18 +170,9 @@ async def list_page(
     options: Sequence[ORMOption] = ARTICLE_LOAD,
     total: int | None = None,
 ) -> tuple[list[Article], int, str | None]:
-    """One page of articles, the total matching, and the cursor of the next page."""
-    key, descending = _sort_key(sort, sees_drafts=sees_drafts)
-    rows, total, next_cursor = await keyset_page(
-        session,
-        Article,
-        columns=(Article.id, key.label("sort_key")),
-        where=where,
-        sort=sort,
-        key=key,
-        descending=descending,
-        page=page,
-        total=total,
+    """One page of loaded articles, the total matching, and the cursor of the next page."""
+    rows, total, next_cursor = await page_rows(
+        session, where=where, sort=sort, page=page, sees_drafts=sees_drafts, total=total
     )
     ids = [row.id for row in rows]
     loaded = {
@@ -149,6 +182,79 @@ async def list_page(
         ).all()
     }
     return [loaded[i] for i in ids if i in loaded], total, next_cursor
+
+
+def columns_of(fields: Sequence[str]) -> tuple[Any, ...]:
+    """The article columns behind ``fields`` (tags and entities are rows of their own)."""
+    return tuple(ARTICLES.c[name] for name in fields if name not in ("tags", "entities"))
+
+
+# Hot reads run statements built once, with parameters, on the session's
+# connection: building a statement and finding its compiled form, and the ORM's
+# handling of results, cost more than these queries themselves.
+REF: BindParameter[Any] = bindparam("ref")
+NOW: BindParameter[datetime] = bindparam("now")
+IDS: BindParameter[Sequence[uuid.UUID]] = bindparam("ids", expanding=True)
+
+
+async def _execute(
+    session: AsyncSession, statement: Executable, params: dict[str, Any]
+) -> Result[*tuple[Any, ...]]:
+    connection = await session.connection()
+    return await connection.execute(statement, params)
+
+
+@lru_cache(maxsize=256)
+def _row_statement(columns: tuple[Any, ...]) -> Select[Any]:
+    return select(ARTICLES.c.id, *columns).where(
+        ARTICLES.c.id == bindparam("id"), ARTICLES.c.version == bindparam("version")
+    )
+
+
+async def read_row(
+    session: AsyncSession, article_id: uuid.UUID, version: int, columns: tuple[Any, ...]
+) -> Row[Any] | None:
+    """``id`` then ``columns`` of the article, if it is still at ``version``."""
+    result = await _execute(
+        session, _row_statement(columns), {"id": article_id, "version": version}
+    )
+    return result.first()
+
+
+TagRow = Row[uuid.UUID, uuid.UUID, str, str]
+MentionRow = Row[uuid.UUID, uuid.UUID, str, str, str, int, str, str]
+
+_TAGS = (
+    select(ARTICLE_TAGS.c.article_id, TAGS.c.id, TAGS.c.slug, TAGS.c.name)
+    .join_from(ARTICLE_TAGS, TAGS, TAGS.c.id == ARTICLE_TAGS.c.tag_id)
+    .where(ARTICLE_TAGS.c.article_id.in_(IDS))
+    .order_by(ARTICLE_TAGS.c.position)
+)
+_MENTIONS = (
+    select(
+        MENTIONS.c.article_id,
+        ENTITIES.c.id,
+        ENTITIES.c.slug,
+        ENTITIES.c.name,
+        ENTITIES.c.type,
+        MENTIONS.c.count,
+        # As JSON text: decoded by orjson, many times faster than the driver's json.loads.
+        cast(MENTIONS.c.spans, Text),
+        MENTIONS.c.source,
+    )
+    .join_from(MENTIONS, ENTITIES, ENTITIES.c.id == MENTIONS.c.entity_id)
+    .where(MENTIONS.c.article_id.in_(IDS))
+)
+
+
+async def tag_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[TagRow]:
+    """(article id, tag id, slug, name) of these articles' tags, in their order."""
+    return (await _execute(session, _TAGS, {"ids": ids})).all()
+
+
+async def mention_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[MentionRow]:
+    """(article id, entity id, slug, name, type, count, spans as JSON, source) of these articles."""
+    return (await _execute(session, _MENTIONS, {"ids": ids})).all()
 
 
 async def load_article(session: AsyncSession, article_id: uuid.UUID) -> Article:
@@ -197,9 +303,18 @@ async def count(session: AsyncSession, where: Sequence[ColumnElement[bool]]) -> 
     return int(await session.scalar(select(func.count()).select_from(Article).where(*where)) or 0)
 
 
-async def change_position(session: AsyncSession) -> int:
+def _position() -> Any:
     """The change feed's counter: it moves with every write to any article, tag or entity."""
-    return int(await session.scalar(select(Counter.value).where(Counter.name == "changes")) or 0)
+    return func.coalesce(
+        select(Counter.value).where(Counter.name == "changes").scalar_subquery(), 0
+    )
+
+
+_POSITION = select(_position())
+
+
+async def change_position(session: AsyncSession) -> int:
+    return int((await _execute(session, _POSITION, {})).scalar_one())
 
 
 async def next_release(session: AsyncSession, now: datetime) -> datetime | None:
@@ -211,12 +326,26 @@ async def next_release(session: AsyncSession, now: datetime) -> datetime | None:
     )
 
 
+def _version_statement(*, by_id: bool, sees_drafts: bool) -> Select[Any]:
+    key = ARTICLES.c.id == REF if by_id else ARTICLES.c.slug == REF
+    return select(
+        ARTICLES.c.id, ARTICLES.c.version, ARTICLES.c.updated_at, _position().label("position")
+    ).where(key, readable_clause(sees_drafts=sees_drafts, now=NOW))
+
+
+_VERSIONS = {
+    (by_id, sees_drafts): _version_statement(by_id=by_id, sees_drafts=sees_drafts)
+    for by_id in (False, True)
+    for sees_drafts in (False, True)
+}
+
+
 async def current_version(
     session: AsyncSession, ref: str, *, sees_drafts: bool, now: datetime
-) -> Any:
-    """(id, version, updated_at) of the article ``ref`` names, if this reader may see it."""
-    key = Article.id == uuid.UUID(ref) if is_uuid(ref) else Article.slug == ref
-    statement = select(Article.id, Article.version, Article.updated_at).where(
-        key, readable_clause(sees_drafts=sees_drafts, now=now)
-    )
-    return (await session.execute(statement)).first()
+) -> Row[Any] | None:
+    """(id, version, updated_at, change-feed position) of the article ``ref`` names,
+    if this reader may see it."""
+    by_id = is_uuid(ref)
+    statement = _VERSIONS[by_id, sees_drafts]
+    params = {"ref": uuid.UUID(ref) if by_id else ref, "now": now}
+    return (await _execute(session, statement, params)).first()

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Row, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles import repository
+from app.articles import reads, repository
 from app.articles.content import count_words, derive_summary, reading_time_minutes, render_body
 from app.articles.filters import ArticleFilters, ArticleSort
 from app.articles.schemas import ArticleCreate, MentionIn
 from app.changes.service import Event, record_changes
 from app.core.errors import Conflict, Gone, NotFound
+from app.core.http import dumps
 from app.core.pagination import Page
 from app.core.repository import (
     Found,
@@ -109,24 +111,88 @@ async def list_articles(
     page: Page,
     principal: Principal,
     now: datetime,
-    bodies: bool = True,
 ) -> tuple[list[Article], int, str | None]:
-    where = [
-        repository.readable_clause(sees_drafts=principal.sees_drafts, now=now),
-        *repository.filter_clauses(session, filters),
-    ]
+    """A page of loaded articles (for renderings that need more than the JSON shows)."""
+    where = _where(session, filters, principal, now)
     total = None
     if not principal.sees_drafts:
-        total = await _reader_total(session, filters, where, now)
+        position = await repository.change_position(session)
+        total, _until = await _reader_total(session, filters, where, now, position)
     return await repository.list_page(
         session,
         where=where,
         sort=sort,
         page=page,
         sees_drafts=principal.sees_drafts,
-        options=repository.READ_LOAD if bodies else repository.LIST_LOAD,
+        options=repository.READ_LOAD,
         total=total,
     )
+
+
+# How a listing's page becomes a response, from its items, the total and the next cursor.
+PageRenderer = Callable[[list[dict[str, Any]], int, str | None], reads.Rendered]
+
+
+async def list_rendered(
+    session: AsyncSession,
+    *,
+    key: Hashable,
+    filters: ArticleFilters,
+    sort: ArticleSort,
+    page: Page,
+    principal: Principal,
+    now: datetime,
+    fields: tuple[str, ...],
+    render: PageRenderer,
+) -> reads.Rendered:
+    """A page of articles in their public shape, limited to ``fields``, as ``render`` puts it.
+
+    Readers' pages are kept by ``key`` (what identifies the request: its URL)
+    until the next write or scheduled release changes what they would show.
+    """
+    where = _where(session, filters, principal, now)
+    if principal.sees_drafts:
+        items, total, next_cursor = await _views(session, where, sort, page, fields, None, True)
+        return render(items, total, next_cursor)
+    position = await repository.change_position(session)
+    kept = _pages.get(position, key, now)
+    if kept is not None:
+        return kept
+    total, until = await _reader_total(session, filters, where, now, position)
+    items, total, next_cursor = await _views(session, where, sort, page, fields, total, False)
+    rendered = replace(render(items, total, next_cursor), until=until)
+    _pages.put(position, key, rendered)
+    return rendered
+
+
+async def _views(
+    session: AsyncSession,
+    where: list[Any],
+    sort: ArticleSort,
+    page: Page,
+    fields: tuple[str, ...],
+    total: int | None,
+    sees_drafts: bool,
+) -> tuple[list[dict[str, Any]], int, str | None]:
+    rows, total, next_cursor = await repository.page_rows(
+        session,
+        where=where,
+        sort=sort,
+        page=page,
+        sees_drafts=sees_drafts,
+        columns=repository.columns_of(fields),
+        total=total,
+    )
+    return await reads.shape(session, rows, fields), total, next_cursor
+
+
+def _where(
+    session: AsyncSession, filters: ArticleFilters, principal: Principal, now: datetime
+) -> list[Any]:
+    return [
+        repository.readable_clause(sees_drafts=principal.sees_drafts, now=now),
+        *repository.filter_clauses(session, filters),
+    ]
 
 
 # Readers' totals by filters: (change-feed position, total, valid until). An exact
@@ -136,35 +202,67 @@ async def list_articles(
 _reader_totals: dict[ArticleFilters, tuple[int, int, datetime | None]] = {}
 _READER_TOTALS_MAX = 4096
 
+# Rendered reads kept per worker, in bytes: article bodies (by id, version and
+# fields) and readers' list pages (by URL). A story or a page read again is not
+# rendered again until a write or a scheduled release changes it (HAZARDS 3).
+BODY_CACHE_BYTES = 12 << 20
+PAGE_CACHE_BYTES = 2 << 20
+_bodies = reads.RenderCache(max_bytes=BODY_CACHE_BYTES)
+_pages = reads.RenderCache(max_bytes=PAGE_CACHE_BYTES)
+
 
 def forget_reader_totals() -> None:
     """For a database whose counters went back (a restore, a test reset)."""
     _reader_totals.clear()
+    _bodies.clear()
+    _pages.clear()
 
 
 async def _reader_total(
-    session: AsyncSession, filters: ArticleFilters, where: list[Any], now: datetime
-) -> int:
-    position = await repository.change_position(session)
+    session: AsyncSession,
+    filters: ArticleFilters,
+    where: list[Any],
+    now: datetime,
+    position: int,
+) -> tuple[int, datetime | None]:
+    """The total readers see, and until when it holds (the next scheduled release)."""
     hit = _reader_totals.get(filters)
     if hit is not None and hit[0] == position and (hit[2] is None or now < hit[2]):
-        return hit[1]
+        return hit[1], hit[2]
     total = await repository.count(session, where)
+    until = await repository.next_release(session, now)
     if len(_reader_totals) >= _READER_TOTALS_MAX:
         _reader_totals.clear()
-    _reader_totals[filters] = (position, total, await repository.next_release(session, now))
-    return total
+    _reader_totals[filters] = (position, total, until)
+    return total, until
 
 
 async def current_version(
     session: AsyncSession, ref: str, *, principal: Principal, now: datetime
-) -> Any:
-    """(id, version, updated_at) of an article this principal may see, or None."""
+) -> Row[Any] | None:
+    """(id, version, updated_at, position) of an article this principal may see, or None."""
     if not could_be_ref(ref):
         return None
     return await repository.current_version(
         session, ref, sees_drafts=principal.sees_drafts, now=now
     )
+
+
+async def article_body(
+    session: AsyncSession, current: Row[Any], fields: tuple[str, ...]
+) -> bytes | None:
+    """The JSON of the article ``current_version`` found, or None if it changed since."""
+    key = (current.id, current.version, fields)
+    kept = _bodies.get(current.position, key)
+    if kept is not None:
+        return kept.body
+    columns = repository.columns_of(fields)
+    row = await repository.read_row(session, current.id, current.version, columns)
+    if row is None:
+        return None
+    body = dumps((await reads.shape(session, [row], fields))[0])
+    _bodies.put(current.position, key, reads.Rendered(body))
+    return body
 
 
 async def reload(session: AsyncSession, article: Article) -> Article:
@@ -202,8 +300,7 @@ def to_dict(article: Article, fields: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _mention_order(mention: Mention) -> tuple[int, str]:
-    first = mention.spans[0][0] if mention.spans else 1 << 30
-    return first, mention.entity.name
+    return reads.mention_order(mention.spans, mention.entity.name)
 
 
 # Writes --------------------------------------------------------------------

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -71,6 +72,11 @@ def not_modified_since(request: Request, last_modified: datetime | None) -> bool
     return last_modified.replace(microsecond=0) <= since
 
 
+def not_modified(request: Request, etag: str, last_modified: datetime | None) -> bool:
+    """Whether the client's copy is current (If-None-Match, else If-Modified-Since)."""
+    return if_none_match_hits(request, etag) or not_modified_since(request, last_modified)
+
+
 def if_match_tags(request: Request) -> list[str] | None:
     header = request.headers.get("if-match")
     return None if header is None else _tags(header)
@@ -85,6 +91,8 @@ def cache_control(settings: Settings, *, public: bool) -> str:
     )
 
 
+# Hot resources answer with the same Last-Modified on every read.
+@lru_cache(maxsize=4096)
 def http_date(value: datetime) -> str:
     return format_datetime(value, usegmt=True)
 
@@ -132,7 +140,7 @@ def cached_body(
         settings, public=public, etag=tag, last_modified=last_modified
     )
     response_headers.update(headers or {})
-    if if_none_match_hits(request, tag) or not_modified_since(request, last_modified):
+    if not_modified(request, tag, last_modified):
         return Response(status_code=304, headers=response_headers)
     return Response(body, status_code=status_code, headers=response_headers, media_type=media_type)
 

@@ -87,6 +87,26 @@ class Metrics:
             ("method",),
             registry=self.registry,
         )
+        # Children by label values, found once: ``labels()`` checks and locks on
+        # every call. Methods, route templates and statuses are few.
+        self._gauges: dict[str, Gauge] = {}
+        self._answered: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
+
+    def in_progress_of(self, method: str) -> Gauge:
+        gauge = self._gauges.get(method)
+        if gauge is None:
+            gauge = self._gauges[method] = self.in_progress.labels(method)
+        return gauge
+
+    def observe(self, method: str, route: str, status: str, seconds: float) -> None:
+        """Count one answered request and its duration."""
+        key = (method, route, status)
+        found = self._answered.get(key)
+        if found is None:
+            found = (self.requests.labels(*key), self.duration.labels(method, route))
+            self._answered[key] = found
+        found[0].inc()
+        found[1].observe(seconds)
 
 
 def app_metrics(app: Starlette) -> Metrics:
@@ -131,7 +151,7 @@ class MetricsMiddleware:
             await send(message)
 
         root_path: str = scope.get("root_path", "")
-        in_progress = metrics.in_progress.labels(method)
+        in_progress = metrics.in_progress_of(method)
         in_progress.inc()
         started = time.perf_counter()
         try:
@@ -139,9 +159,7 @@ class MetricsMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             in_progress.dec()
-            route = route_template(scope, root_path)
-            metrics.requests.labels(method, route, str(status)).inc()
-            metrics.duration.labels(method, route).observe(elapsed)
+            metrics.observe(method, route_template(scope, root_path), str(status), elapsed)
 
 
 @router.get("/metrics", include_in_schema=False)

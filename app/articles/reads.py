@@ -1,0 +1,160 @@
+"""Article reads as plain rows: the shown columns, then tags and entities in one query each.
+
+Lists and single articles are what every page view asks for; building ORM
+objects for them cost more than the queries did. Writes still answer with
+loaded articles (``service.to_dict``); both give the same JSON.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+import orjson
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.articles import repository
+
+LINKED = frozenset({"tags", "entities"})
+FIRST_OF_NONE = 1 << 30
+
+
+def mention_order(spans: Sequence[Sequence[int]], name: str) -> tuple[int, str]:
+    """Entities in the order the body first mentions them; those it does not, last, by name."""
+    return (spans[0][0] if spans else FIRST_OF_NONE), name
+
+
+@lru_cache(maxsize=256)
+def _plan(fields: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...], int, int], ...]:
+    """``fields`` as runs, in order: a linked field ("tags", "entities") alone, or
+    ("", names, start, end) for the column values ``row[start:end]``."""
+    runs: list[tuple[str, tuple[str, ...], int, int]] = []
+    end = 1
+    for name in fields:
+        if name in LINKED:
+            runs.append((name, (), 0, 0))
+        elif runs and not runs[-1][0]:
+            _, names, start, _ = runs[-1]
+            end += 1
+            runs[-1] = ("", (*names, name), start, end)
+        else:
+            runs.append(("", (name,), end, end + 1))
+            end += 1
+    return tuple(runs)
+
+
+async def shape(
+    session: AsyncSession, rows: Sequence[Row[Any]], fields: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """The public shape of each row, limited to ``fields``, with its tags and entities.
+
+    ``rows`` carry ``id`` first, then the columns of the other fields in order (and
+    may carry more after them). Keys come in the order of ``fields``, as
+    ``service.to_dict`` puts them.
+    """
+    if not LINKED.intersection(fields):
+        return [dict(zip(fields, row[1:], strict=False)) for row in rows]
+    ids = [row[0] for row in rows]
+    tags: dict[uuid.UUID, list[dict[str, Any]]] = {i: [] for i in ids}
+    found: dict[uuid.UUID, list[tuple[tuple[int, str], dict[str, Any]]]] = {i: [] for i in ids}
+    if ids and "tags" in fields:
+        for article_id, tag_id, slug, name in await repository.tag_rows(session, ids):
+            tags[article_id].append({"id": tag_id, "slug": slug, "name": name})
+    if ids and "entities" in fields:
+        for mention_row in await repository.mention_rows(session, ids):
+            article_id, entity_id, slug, name, kind, count, spans_json, source = mention_row
+            spans = orjson.loads(spans_json)
+            mention = {
+                "entity": {"id": entity_id, "slug": slug, "name": name, "type": kind},
+                "count": count,
+                "spans": spans,
+                "source": source,
+            }
+            found[article_id].append((mention_order(spans, name), mention))
+    plan = _plan(fields)
+    items = []
+    for row in rows:
+        article_id = row[0]
+        item: dict[str, Any] = {}
+        for linked, names, start, end in plan:
+            if linked == "tags":
+                item["tags"] = tags[article_id]
+            elif linked:
+                item["entities"] = [m for _, m in sorted(found[article_id], key=_first)]
+            else:
+                item.update(zip(names, row[start:end], strict=True))
+        items.append(item)
+    return items
+
+
+def _first(pair: tuple[tuple[int, str], dict[str, Any]]) -> tuple[int, str]:
+    return pair[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A rendered read: the JSON, its entity tag and headers, and when it stops being true."""
+
+    body: bytes
+    etag: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    until: datetime | None = None
+
+
+class RenderCache:
+    """Renderings made at one change-feed position, up to a size in bytes.
+
+    The position moves with every write to an article, tag or entity: what
+    was rendered before may show a renamed tag or entity under an unchanged
+    version, so a newer position empties the cache. A rendering is kept from
+    the second time it is made, so what is read once (a crawler walking the
+    archive) takes no room. Once full, the cache keeps what it holds until the
+    next write rather than trading entries: trading them under reads spread
+    wider than the cache hit nothing and grew the process by several times the
+    cache's size (freed bodies fragment the heap).
+    """
+
+    def __init__(self, max_bytes: int, max_seen: int = 16_384) -> None:
+        self.max_bytes = max_bytes
+        self.max_seen = max_seen
+        self._position = -1
+        self._entries: dict[Hashable, Rendered] = {}
+        self._seen: set[Hashable] = set()
+        self._size = 0
+
+    def get(self, position: int, key: Hashable, now: datetime | None = None) -> Rendered | None:
+        """What is kept under ``key`` at ``position``, unless it has expired by ``now``."""
+        if position != self._position:
+            return None
+        found = self._entries.get(key)
+        if found is None or (found.until is not None and (now is None or now >= found.until)):
+            return None
+        return found
+
+    def put(self, position: int, key: Hashable, rendered: Rendered) -> None:
+        if position > self._position:
+            self.clear()
+            self._position = position
+        elif position < self._position:
+            # Read from a replica behind the primary: already out of date here.
+            return
+        if key not in self._seen:
+            if len(self._seen) >= self.max_seen:
+                self._seen.clear()
+            self._seen.add(key)
+            return
+        found = self._entries.get(key)
+        size = self._size + len(rendered.body) - (0 if found is None else len(found.body))
+        if size <= self.max_bytes:
+            self._entries[key] = rendered
+            self._size = size
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._seen.clear()
+        self._size = 0
