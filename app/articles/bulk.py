@@ -228,7 +228,8 @@ async def _upsert(
     principal: Principal,
     now: datetime,
     linking: LinkOptions,
-) -> tuple[ItemStatus, Article]:
+) -> tuple[ItemStatus, uuid.UUID, str, int]:
+    """Create or replace the story ``data`` names: what happened, and its id, slug and version."""
     slug, canonical_url, by_title = _upsert_keys(data)
     targets = await repository.find_upsert_targets(session, slug=slug, canonical_url=canonical_url)
     if by_title:
@@ -244,9 +245,10 @@ async def _upsert(
             ],
         )
     if not targets:
-        return "created", await service.create_article(
+        row = await service.create_article(
             session, data=data, principal=principal, now=now, linking=linking
         )
+        return "created", row["id"], row["slug"], row["version"]
     article = targets[0]
     if article.deleted_at is not None:
         raise Conflict(
@@ -273,7 +275,8 @@ async def _upsert(
         now=now,
         linking=linking,
     )
-    return ("unchanged" if article.version == version else "updated"), article
+    status: ItemStatus = "unchanged" if article.version == version else "updated"
+    return status, article.id, article.slug, article.version
 
 
 def _validate(item: RawItem, index: int) -> ArticleCreate | ItemResult:
@@ -310,7 +313,7 @@ async def upsert_article(
     failed = ItemResult(index=item.index, status="error", line=item.line)
     try:
         async with session.begin_nested():
-            status, article = await _upsert(
+            status, article_id, slug, version = await _upsert(
                 session, item.data, principal=principal, now=now, linking=linking
             )
     except ProblemError as exc:
@@ -325,9 +328,9 @@ async def upsert_article(
         index=item.index,
         status=status,
         line=item.line,
-        id=article.id,
-        slug=article.slug,
-        version=article.version,
+        id=article_id,
+        slug=slug,
+        version=version,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -39,7 +40,13 @@ from app.core.http import (
 from app.core.idempotency import IdempotencyDep
 from app.core.pagination import Page, PageDep, base_url, envelope, self_url
 from app.core.repository import Precondition, current
-from app.core.responses import collection_response, moved_response, no_content, resource_response
+from app.core.responses import (
+    collection_response,
+    moved_response,
+    no_content,
+    resource_response,
+    stored_response,
+)
 from app.core.security import EditorDep, Principal, PrincipalDep, check_purge
 from app.linking.router import LinkOptionsDep
 from app.linking.service import LinkOptions
@@ -73,16 +80,30 @@ def render(
     settings: Settings,
     *,
     fields: tuple[str, ...] = ARTICLE_FIELDS,
-    status_code: int = 200,
 ) -> Response:
-    content = service.to_dict(article, fields)
-    location = f"{base_url(request)}/v1/articles/{article.slug}" if status_code == 201 else None
     return resource_response(
         request,
-        content,
+        service.to_dict(article, fields),
         resource=article,
         settings=settings,
         public=is_public(principal),
+    )
+
+
+async def written_response(
+    request: Request,
+    session: AsyncSession,
+    article_id: uuid.UUID,
+    version: int,
+    slug: str,
+    *,
+    status_code: int = 200,
+) -> Response:
+    """The article as a write left it, read back as every read shows it."""
+    location = f"{base_url(request)}/v1/articles/{slug}" if status_code == 201 else None
+    return stored_response(
+        await service.stored_json(session, article_id, version),
+        etag=version_etag(article_id, version),
         status_code=status_code,
         location=location,
     )
@@ -164,11 +185,13 @@ async def create_article(
     linking: LinkOptionsDep,
 ) -> Response:
     """Create an article; tags and entities named are found or created."""
-    article = await service.create_article(
+    written = await service.create_article(
         session, data=data, principal=principal, now=now, linking=linking
     )
     return await idempotency.complete(
-        render(request, article, principal, settings, status_code=201)
+        await written_response(
+            request, session, written["id"], written["version"], written["slug"], status_code=201
+        )
     )
 
 
@@ -260,8 +283,7 @@ async def _edit(
         now=now,
         linking=linking,
     )
-    article = await service.reload(session, article)
-    return render(request, article, principal, settings)
+    return await written_response(request, session, article.id, article.version, article.slug)
 
 
 @router.patch(
@@ -407,8 +429,9 @@ async def restore_article_revision(
     article = await revisions_service.restore_revision(
         session, article, version, principal=principal, precondition=precondition, now=now
     )
-    article = await service.reload(session, article)
-    return await idempotency.complete(render(request, article, principal, settings))
+    return await idempotency.complete(
+        await written_response(request, session, article.id, article.version, article.slug)
+    )
 
 
 @router.post(
@@ -430,8 +453,9 @@ async def untrash_article(
     article = await revisions_service.untrash(
         session, article, principal=principal, precondition=precondition, now=now
     )
-    article = await service.reload(session, article)
-    return await idempotency.complete(render(request, article, principal, settings))
+    return await idempotency.complete(
+        await written_response(request, session, article.id, article.version, article.slug)
+    )
 
 
 @router.get(

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles import reads, repository
 from app.articles.content import count_words, derive_summary, reading_time_minutes, render_body
-from app.articles.filters import ArticleFilters, ArticleSort
+from app.articles.filters import ARTICLE_FIELDS, ArticleFilters, ArticleSort
 from app.articles.schemas import ArticleCreate, MentionIn
 from app.changes.service import Event, record_changes
 from app.core.errors import Conflict, Gone, NotFound
@@ -265,9 +265,13 @@ async def article_body(
     return body
 
 
-async def reload(session: AsyncSession, article: Article) -> Article:
-    """The article as stored after a write, with its tags and mentions."""
-    return await repository.load_article(session, article.id)
+async def stored_json(session: AsyncSession, article_id: uuid.UUID, version: int) -> dict[str, Any]:
+    """The public shape of the article this transaction wrote, as reads show it."""
+    columns = repository.columns_of(ARTICLE_FIELDS)
+    row = await repository.read_row(session, article_id, version, columns)
+    if row is None:
+        raise RuntimeError(f"The article {article_id} is not at version {version}.")
+    return (await reads.shape(session, [row], ARTICLE_FIELDS))[0]
 
 
 def to_dict(article: Article, fields: tuple[str, ...]) -> dict[str, Any]:
@@ -633,10 +637,10 @@ async def create_article(
     principal: Principal,
     now: datetime,
     linking: LinkOptions = LINK,
-) -> Article:
-    """Write one new article; it as stored, with its tags and mentions."""
+) -> dict[str, Any]:
+    """Write one new article; its ``articles`` row."""
     [row] = await create_articles(session, [data], principal=principal, now=now, linking=linking)
-    return await repository.load_article(session, row["id"])
+    return row
 
 
 def _changed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:

@@ -36,6 +36,13 @@ def resource_response(
             etag=etag,
             last_modified=resource.updated_at,
         )
+    return stored_response(content, etag=etag, status_code=status_code, location=location)
+
+
+def stored_response(
+    content: dict[str, Any], *, etag: str, status_code: int = 200, location: str | None = None
+) -> Response:
+    """A resource as a write left it: tagged with its version, never cached."""
     headers = {"ETag": etag, "Cache-Control": "no-store"}
     if location is not None:
         headers["Location"] = location
