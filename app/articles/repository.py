@@ -211,6 +211,22 @@ def _row_statement(columns: tuple[Any, ...]) -> Select[Any]:
     )
 
 
+async def rows_by_ids(
+    session: AsyncSession, ids: Sequence[uuid.UUID], columns: tuple[Any, ...]
+) -> list[Row[Any]]:
+    """``id`` then ``columns`` of the articles with these ids, in this order."""
+    if not ids:
+        return []
+    result = await _execute(session, _rows_statement(columns), {"ids": list(ids)})
+    found = {row.id: row for row in result}
+    return [found[i] for i in ids if i in found]
+
+
+@lru_cache(maxsize=256)
+def _rows_statement(columns: tuple[Any, ...]) -> Select[Any]:
+    return select(ARTICLES.c.id, *columns).where(ARTICLES.c.id.in_(IDS))
+
+
 async def read_row(
     session: AsyncSession, article_id: uuid.UUID, version: int, columns: tuple[Any, ...]
 ) -> Row[Any] | None:

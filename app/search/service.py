@@ -6,12 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
-from sqlalchemy.orm.interfaces import ORMOption
 
+from app.articles import reads
 from app.articles import repository as articles_repository
-from app.articles import service as articles_service
 from app.articles.filters import ArticleFilters
 from app.core.errors import invalid
 from app.core.pagination import Page
@@ -35,7 +34,7 @@ __all__ = [
 ]
 
 SNIPPET_CHARS = 240
-UNREAD_UNLESS_ASKED = ("body", "body_html")
+HIGHLIGHTED = (Article.title, Article.summary, Article.body_text)
 MAX_ENTITIES = 5
 # Entity names are looked up by runs of up to this many consecutive query words.
 MAX_NAME_WORDS = 6
@@ -91,37 +90,30 @@ async def search_articles(
         now=now,
     )
     async with backend.planned(session):
-        found = await backend.search(
-            session, query, scope=scope, sort=sort, page=page, options=_load_options(fields)
-        )
+        found = await backend.search(session, query, scope=scope, sort=sort, page=page)
         meta = {"entities": await _entities(session, query)}
         if facets:
             meta["facets"] = await backend.facets(session, query, scope=scope, kinds=facets)
+    # The shown columns, then what the highlights are made of.
+    columns = (*articles_repository.columns_of(fields), *HIGHLIGHTED)
+    rows = await articles_repository.rows_by_ids(session, found.ids, columns)
     words = query.words()
     hits = [
-        _hit(article, fields, found.scores.get(article.id, 0.0), words)
-        for article in found.articles
+        _hit(item, row, found.scores.get(row.id, 0.0), words)
+        for item, row in zip(await reads.shape(session, rows, fields), rows, strict=True)
     ]
     return SearchResult(hits=hits, total=found.total, next_cursor=found.next_cursor, meta=meta)
 
 
-def _load_options(fields: tuple[str, ...]) -> tuple[ORMOption, ...]:
-    # Hits need body_text for their snippet, the other bodies only when asked for.
-    unread = (getattr(Article, name) for name in UNREAD_UNLESS_ASKED if name not in fields)
-    return (*articles_repository.ARTICLE_LOAD, *(defer(column) for column in unread))
-
-
-def _hit(
-    article: Article, fields: tuple[str, ...], score: float, words: list[str]
-) -> dict[str, Any]:
-    hit = articles_service.to_dict(article, fields)
-    hit["score"] = round(score, 6)
-    hit["highlights"] = {
-        "title": highlight(article.title, words),
-        "summary": None if article.summary is None else highlight(article.summary, words),
-        "body": highlight(article.body_text, words, max_chars=SNIPPET_CHARS),
+def _hit(item: dict[str, Any], row: Row[Any], score: float, words: list[str]) -> dict[str, Any]:
+    title, summary, body_text = row[-len(HIGHLIGHTED) :]
+    item["score"] = round(score, 6)
+    item["highlights"] = {
+        "title": highlight(title, words),
+        "summary": None if summary is None else highlight(summary, words),
+        "body": highlight(body_text, words, max_chars=SNIPPET_CHARS),
     }
-    return hit
+    return item
 
 
 def _name_keys(query: Query) -> list[str]:

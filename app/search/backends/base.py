@@ -17,7 +17,6 @@ from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.interfaces import ORMOption
 
 from app.articles import repository as articles_repository
 from app.core.errors import invalid
@@ -51,7 +50,7 @@ class Scope:
 class SearchPage:
     """One page of hits in order, their scores (higher is better), the total and the next cursor."""
 
-    articles: list[Article]
+    ids: list[uuid.UUID]
     scores: dict[uuid.UUID, float]
     total: int
     next_cursor: str | None
@@ -115,12 +114,8 @@ class SearchBackend(ABC):
         scope: Scope,
         sort: SearchSort,
         page: Page,
-        options: Sequence[ORMOption],
     ) -> SearchPage:
-        """A page of the articles in ``scope`` that match a non-empty ``query``.
-
-        The articles are loaded with ``options``.
-        """
+        """A page of the articles in ``scope`` that match a non-empty ``query``."""
         if sort == "-published_at":
             key = date_key(sees_drafts=scope.sees_drafts)
             total = await self.count(session, query, scope=scope)
@@ -137,7 +132,7 @@ class SearchBackend(ABC):
             )
             ids = [row.id for row in rows]
             scores = await self.scores(session, query, ids)
-            return SearchPage(await _load(session, ids, options), scores, total, next_cursor)
+            return SearchPage(ids, scores, total, next_cursor)
         offset = _relevance_offset(page)
         ranked, counted = await self.rank(
             session, query, scope=scope, offset=offset, limit=page.limit + 1
@@ -151,8 +146,8 @@ class SearchBackend(ABC):
             # The last page: everything before it and on it is every match.
             counted = offset + len(ranked)
         total = counted if counted is not None else await self.count(session, query, scope=scope)
-        articles = await _load(session, [article_id for article_id, _score in ranked], options)
-        return SearchPage(articles, dict(ranked), total, next_cursor)
+        ids = [article_id for article_id, _score in ranked]
+        return SearchPage(ids, dict(ranked), total, next_cursor)
 
     async def facets(
         self, session: AsyncSession, query: Query, *, scope: Scope, kinds: Sequence[FacetKind]
@@ -212,12 +207,3 @@ def _relevance_offset(page: Page) -> int:
     if not isinstance(offset, int) or isinstance(offset, bool) or not 0 < offset <= MAX_OFFSET:
         raise invalid(["query", "cursor"], "The cursor is not valid.")
     return offset
-
-
-async def _load(
-    session: AsyncSession, ids: Sequence[uuid.UUID], options: Sequence[ORMOption]
-) -> list[Article]:
-    """The articles with these ids, in this order."""
-    statement = select(Article).where(Article.id.in_(ids)).options(*options)
-    loaded = {article.id: article for article in (await session.scalars(statement)).all()}
-    return [loaded[article_id] for article_id in ids if article_id in loaded]
