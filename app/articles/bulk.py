@@ -14,7 +14,7 @@ from typing import IO, Any, Literal
 import orjson
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
@@ -567,6 +567,11 @@ async def import_articles(
     index = 0
     while batch := list(islice(iterator, batch_size)):
         async with database.writer() as session, session.begin():
+            if session.get_bind().dialect.name == "postgresql":
+                # The tables grow faster than autovacuum analyzes them: a plan
+                # PostgreSQL kept for a statement while they were small (a
+                # sequential scan) would stay, and slow every batch after.
+                await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
             results = await upsert_articles(
                 session,
                 batch,
