@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from app.articles import repository, service
+from app.articles.repository import ARTICLES
 from app.articles.schemas import ArticleCreate
 from app.core.db import Database, SessionDep
 from app.core.deps import NowDep
@@ -39,7 +40,7 @@ from app.core.slugs import fold_name, make_slug
 from app.linking import service as linking_service
 from app.linking.router import LinkOptionsDep
 from app.linking.service import LinkOptions
-from app.models import Article, ArticleTag, Mention, Tag
+from app.models import Article
 from app.models.base import utcnow
 from app.tags import repository as tags_repository
 
@@ -363,13 +364,9 @@ _REPLACED = tuple(
     for name in service.TRACKED
     if name not in ("slug", "summary", "published_at", "image", "tags", "entities")
 )
-_SNAPSHOT_COLUMNS = (
-    Article.slug,
-    Article.summary,
-    Article.summary_derived,
-    Article.published_at,
-    Article.image,
-    *(getattr(Article, name) for name in _REPLACED),
+_SNAPSHOT_COLUMNS = tuple(
+    ARTICLES.c[name]
+    for name in ("slug", "summary", "summary_derived", "published_at", "image", *_REPLACED)
 )
 
 
@@ -412,27 +409,22 @@ async def _unchanged(
     update, which tells the rest.
     """
     ids = [article_id for _item, article_id in pairs]
-    columns = [Article.id, Article.version, Article.body_text, *_SNAPSHOT_COLUMNS]
-    stored = {
-        row.id: row for row in await session.execute(select(*columns).where(Article.id.in_(ids)))
-    }
+    columns = (ARTICLES.c.version, ARTICLES.c.body_text, *_SNAPSHOT_COLUMNS)
+    stored = {row.id: row for row in await repository.rows_by_ids(session, ids, columns)}
     tags: dict[uuid.UUID, list[uuid.UUID]] = {i: [] for i in ids}
     names: dict[uuid.UUID, list[str]] = {i: [] for i in ids}
-    for article_id, tag_id, name in await session.execute(
-        select(ArticleTag.article_id, Tag.id, Tag.name)
-        .join(Tag, Tag.id == ArticleTag.tag_id)
-        .where(ArticleTag.article_id.in_(ids))
-        .order_by(ArticleTag.article_id, ArticleTag.position)
-    ):
+    for article_id, tag_id, _slug, name in await repository.tag_rows(session, ids):
         tags[article_id].append(tag_id)
         names[article_id].append(name)
     mentions: dict[uuid.UUID, list[Any]] = {i: [] for i in ids}
-    for mention in await session.execute(
-        select(
-            Mention.article_id, Mention.entity_id, Mention.source, Mention.count, Mention.spans
-        ).where(Mention.article_id.in_(ids))
+    for article_id, entity_id, *_ref, count, spans, source in await repository.mention_rows(
+        session, ids
     ):
-        mentions[mention.article_id].append(mention)
+        mentions[article_id].append(
+            SimpleNamespace(
+                entity_id=entity_id, source=source, count=count, spans=orjson.loads(spans)
+            )
+        )
     refs = {ref.strip() for item, _id in pairs for ref in item.data.tags if ref.strip()}
     known = await tags_repository.find_by_keys(session, [fold_name(r) for r in refs], list(refs))
     by_slug = {tag.slug: tag for tag in known}
