@@ -6,7 +6,6 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from http import HTTPStatus
 from itertools import chain, islice
 from types import SimpleNamespace
 from typing import IO, Any, Literal
@@ -30,6 +29,7 @@ from app.core.errors import (
     ProblemError,
     field_error,
     invalid,
+    problem_body,
     problem_responses,
 )
 from app.core.http import dumps
@@ -180,16 +180,6 @@ def parse_body(body: bytes, content_type: str | None) -> list[RawItem]:
 # Upsert ----------------------------------------------------------------------
 
 
-def _problem(status: int, detail: str, errors: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-        "errors": errors,
-    }
-
-
 def _item_loc(index: int, loc: Sequence[Any]) -> list[str | int]:
     rest = list(loc[1:]) if loc and loc[0] == "body" else list(loc)
     return ["body", index, *rest]
@@ -200,7 +190,7 @@ def _validation_problem(index: int, exc: ValidationError) -> dict[str, Any]:
     fields = "; ".join(
         f"{'.'.join(str(p) for p in e['loc'][2:]) or 'item'}: {e['message']}" for e in errors[:5]
     )
-    return _problem(422, f"The article is not valid: {fields}.", errors)
+    return problem_body(422, detail=f"The article is not valid: {fields}.", errors=errors)
 
 
 def _error_problem(index: int, exc: ProblemError) -> dict[str, Any]:
@@ -208,7 +198,7 @@ def _error_problem(index: int, exc: ProblemError) -> dict[str, Any]:
         field_error(_item_loc(index, e["loc"]), e["message"], e.get("type", "value_error"))
         for e in exc.errors or []
     ]
-    return _problem(exc.status, exc.detail or exc.title, errors)
+    return problem_body(exc.status, detail=exc.detail or exc.title, type_=exc.type, errors=errors)
 
 
 def _upsert_keys(data: ArticleCreate) -> tuple[str | None, str | None, bool]:
@@ -284,8 +274,10 @@ def _validate(item: RawItem, index: int) -> ArticleCreate | ItemResult:
     """The item as a create body, or its error."""
     failed = ItemResult(index=index, status="error", line=item.line)
     if item.error is not None:
-        failed.problem = _problem(
-            422, item.error, [field_error(["body", index], item.error, "json_invalid")]
+        failed.problem = problem_body(
+            422,
+            detail=item.error,
+            errors=[field_error(["body", index], item.error, "json_invalid")],
         )
         return failed
     try:
@@ -321,8 +313,10 @@ async def upsert_article(
         failed.problem = _error_problem(item.index, exc)
         return failed
     except IntegrityError:
-        failed.problem = _problem(
-            409, "The article conflicts with stored data (a duplicate slug or URL).", []
+        failed.problem = problem_body(
+            409,
+            detail="The article conflicts with stored data (a duplicate slug or URL).",
+            errors=[],
         )
         return failed
     return ItemResult(

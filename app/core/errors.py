@@ -10,7 +10,7 @@ import orjson
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
@@ -19,6 +19,32 @@ from starlette.responses import Response
 
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger("lede.errors")
+
+# Each status's problem, named so that clients can branch on ``type``; a
+# subclass of ProblemError may name a narrower one.
+PROBLEM_NAMES = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    410: "gone",
+    412: "stale-version",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "invalid-request",
+    428: "if-match-required",
+    429: "rate-limited",
+    500: "server-error",
+    503: "unavailable",
+}
+
+
+def problem_type(status: int) -> str:
+    """The ``type`` URI of a status's problem, relative to the service's base URL."""
+    name = PROBLEM_NAMES.get(status) or HTTPStatus(status).phrase.lower().replace(" ", "-")
+    return f"/problems/{name}"
 
 
 class FieldProblem(BaseModel):
@@ -33,7 +59,7 @@ class Problem(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    type: str = "about:blank"
+    type: str = Field(description="A URI naming the problem, e.g. `/problems/stale-version`.")
     title: str
     status: int
     detail: str | None = None
@@ -43,7 +69,7 @@ class Problem(BaseModel):
 
 class ProblemError(Exception):
     status: int = 500
-    type: str = "about:blank"
+    type: str | None = None
 
     def __init__(
         self,
@@ -60,6 +86,7 @@ class ProblemError(Exception):
         self.headers = dict(headers or {})
         self.extra = dict(extra or {})
         self.title = title or HTTPStatus(self.status).phrase
+        self.type = self.type or problem_type(self.status)
 
 
 class BadRequest(ProblemError):
@@ -129,19 +156,19 @@ def invalid(loc: Sequence[str | int], message: str) -> UnprocessableContent:
     return UnprocessableContent(message, errors=[field_error(loc, message)])
 
 
-def problem_response(
+def problem_body(
     status: int,
     *,
     detail: str | None = None,
     title: str | None = None,
-    type_: str = "about:blank",
+    type_: str | None = None,
     instance: str | None = None,
     errors: Sequence[Mapping[str, Any]] | None = None,
-    headers: Mapping[str, str] | None = None,
     extra: Mapping[str, Any] | None = None,
-) -> Response:
+) -> dict[str, Any]:
+    """The RFC 9457 members of a problem, as every error answers it."""
     body: dict[str, Any] = {
-        "type": type_,
+        "type": type_ or problem_type(status),
         "title": title or HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
@@ -151,10 +178,22 @@ def problem_response(
         body["errors"] = list(errors)
     if extra:
         body.update(extra)
+    return body
+
+
+def problem_response(
+    status: int,
+    *,
+    headers: Mapping[str, str] | None = None,
+    **members: Any,
+) -> Response:
     response_headers = {"Cache-Control": "no-store"}
     response_headers.update(headers or {})
     return Response(
-        orjson.dumps(body), status_code=status, headers=response_headers, media_type=PROBLEM_JSON
+        orjson.dumps(problem_body(status, **members)),
+        status_code=status,
+        headers=response_headers,
+        media_type=PROBLEM_JSON,
     )
 
 

@@ -113,3 +113,25 @@ async def test_patch_of_one_field_loses_nothing_else(
     current = (await editor.get(f"/v1/articles/{seeded['slug']}")).json()
     assert current["version"] == 1
     assert current["body_text"] == seeded["body_text"]
+
+
+async def test_problem_types_name_the_problem(
+    anon: httpx.AsyncClient, editor: httpx.AsyncClient
+) -> None:
+    """Clients branch on ``type``: each kind of problem has its own URI."""
+    missing = await anon.get("/v1/articles/no-such-story")
+    assert missing.json()["type"] == "/problems/not-found"
+    invalid = await anon.get("/v1/articles", params={"limit": 0})
+    assert invalid.json()["type"] == "/problems/invalid-request"
+    unknown_route = await anon.get("/v1/nothing-here")
+    assert unknown_route.json()["type"] == "/problems/not-found"
+    created = await editor.post("/v1/articles", json={"title": "Versions"})
+    stale = await editor.patch(
+        f"/v1/articles/{created.json()['id']}",
+        json={"title": "Later"},
+        headers={"If-Match": '"stale"'},
+    )
+    assert stale.status_code == 412
+    assert stale.json()["type"] == "/problems/stale-version"
+    refused = await anon.post("/v1/articles", json={"title": "No key"})
+    assert refused.json()["type"] == "/problems/unauthorized"
