@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 from starlette.responses import Response
 
@@ -14,7 +17,16 @@ from app.core.schema import SchemaBehind, check_schema
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", responses={200: {"description": "The process is alive."}})
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready"]
+    database: str = Field(description="The database's dialect: `sqlite` or `postgresql`.")
+
+
+@router.get("/healthz", response_model=Health)
 async def healthz() -> Response:
     """The process answers; says nothing of the database."""
     return JSONBody({"status": "ok"}, headers={"Cache-Control": "no-store"})
@@ -22,7 +34,8 @@ async def healthz() -> Response:
 
 @router.get(
     "/readyz",
-    responses={200: {"description": "Ready."}, 503: {"description": "Not ready."}},
+    response_model=Readiness,
+    responses={503: {"description": "Not ready."}},
 )
 async def readyz(database: DatabaseDep) -> Response:
     """Ready to serve: the database answers and its schema is at head."""

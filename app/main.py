@@ -11,7 +11,6 @@ from pathlib import Path
 import fastapi_offline
 from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -24,11 +23,12 @@ from app.articles.schedule import ReleaseAwareCacheMiddleware
 from app.changes.router import router as changes_router
 from app.core.config import Settings, get_settings
 from app.core.db import Database
-from app.core.errors import install_error_handlers, install_problem_docs
+from app.core.errors import install_error_handlers
 from app.core.http import JSONBody
 from app.core.idempotency import install_replay_handler
 from app.core.logging import configure_logging
 from app.core.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from app.core.openapi import install_openapi, operation_id
 from app.core.params import reject_unknown_query_params
 from app.core.ratelimit import MemoryCounter, RateLimitMiddleware, RedisCounter
 from app.core.schema import check_schema
@@ -43,11 +43,6 @@ from app.search.router import router as search_router
 from app.tags.router import router as tags_router
 
 STATIC = Path(fastapi_offline.__file__).parent / "static"
-
-
-def operation_id(route: APIRoute) -> str:
-    """Stable ids from tag and function name, so generated clients read well."""
-    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
 def _tune_gc() -> None:
@@ -110,7 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     _mount_docs(app)
-    install_problem_docs(app)
+    install_openapi(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ReleaseAwareCacheMiddleware)
     if settings.rate_limit_per_minute:

@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from app.articles.filters import ArticleFilters, ArticleSort, FieldsDep, FiltersDep
 from app.articles.router import article_list_response, is_public
+from app.articles.schemas import ArticlePage
 from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.deps import NowDep, PreconditionDep, SettingsDep
@@ -233,8 +234,8 @@ def add_resource_routes(
         "/{ref}/articles",
         name=f"list_{name}_articles",
         description=articles_doc,
+        response_model=ArticlePage,
         responses={
-            200: {"description": "A page of articles."},
             301: {"description": "Moved."},
             **problem_responses(401, 404, 410, 422),
         },

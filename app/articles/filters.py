@@ -8,38 +8,18 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Query
 
-from app.articles.schemas import ArticleStatus
+from app.articles.schemas import ArticleRead, ArticleStatus, ArticleSummary
 from app.core.errors import invalid
 from app.core.schemas import as_utc
 
 ArticleSort = Literal["-published_at", "published_at", "-updated_at", "title"]
 
-# Fields a client may ask for with ``fields=``; list items leave out the bodies
-# unless asked.
-ARTICLE_FIELDS = (
-    "id",
-    "slug",
-    "title",
-    "summary",
-    "body_html",
-    "body_text",
-    "authors",
-    "section",
-    "language",
-    "status",
-    "published_at",
-    "canonical_url",
-    "source",
-    "image",
-    "tags",
-    "entities",
-    "word_count",
-    "reading_time_minutes",
-    "version",
-    "created_at",
-    "updated_at",
-)
-LIST_FIELDS = tuple(f for f in ARTICLE_FIELDS if f not in ("body_html", "body_text"))
+# Fields a client may ask for with ``fields=``: those an article answers with;
+# list items leave out the bodies unless asked.
+ARTICLE_FIELDS = tuple(ArticleRead.model_fields)
+LIST_FIELDS = tuple(ArticleSummary.model_fields)
+# What a sparse fieldset always keeps, so that clients can tell items apart.
+KEPT_FIELDS = ("id", "slug")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +81,7 @@ async def get_filters(
 def parse_fields(fields: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
     if fields is None:
         return default
-    asked = tuple(dict.fromkeys(f.strip() for f in fields.split(",") if f.strip()))
+    asked = tuple(f.strip() for f in fields.split(",") if f.strip())
     unknown = [f for f in asked if f not in ARTICLE_FIELDS]
     if unknown or not asked:
         raise invalid(
@@ -109,12 +89,16 @@ def parse_fields(fields: str | None, default: tuple[str, ...]) -> tuple[str, ...
             f"Unknown field(s): {', '.join(unknown) or '(none given)'}; "
             f"choose from {', '.join(ARTICLE_FIELDS)}.",
         )
-    return asked
+    return tuple(dict.fromkeys((*KEPT_FIELDS, *asked)))
 
 
 FieldsQuery = Annotated[
     str | None,
-    Query(max_length=1000, description="Comma-separated fields to return (sparse fieldset)."),
+    Query(
+        max_length=1000,
+        description="Comma-separated fields to return (sparse fieldset); `id` and `slug` "
+        "are always included.",
+    ),
 ]
 
 

@@ -23,7 +23,14 @@ from app.articles.filters import (
     parse_fields,
 )
 from app.articles.reads import Rendered
-from app.articles.schemas import ArticleCreate, ArticleRead, ArticleUpdate
+from app.articles.schemas import (
+    ArticleCreate,
+    ArticlePage,
+    ArticleRead,
+    ArticleShown,
+    ArticleUpdate,
+    RelatedArticlePage,
+)
 from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.deps import NowDep, PreconditionDep, SettingsDep, request_now
@@ -109,10 +116,7 @@ async def written_response(
     )
 
 
-@router.get(
-    "",
-    responses={200: {"description": "A page of articles."}, **problem_responses(401, 422)},
-)
+@router.get("", response_model=ArticlePage, responses=problem_responses(401, 422))
 async def list_articles(
     request: Request,
     session: SessionDep,
@@ -197,8 +201,8 @@ async def create_article(
 
 @router.get(
     "/{ref}",
+    response_model=ArticleShown,
     responses={
-        200: {"model": ArticleRead},
         301: {"description": "A former slug: moved to the current one."},
         304: {"description": "Not modified."},
         **problem_responses(401, 404, 410),
@@ -460,8 +464,8 @@ async def untrash_article(
 
 @router.get(
     "/{ref}/related",
+    response_model=RelatedArticlePage,
     responses={
-        200: {"description": "Related published articles, best first, each with its score."},
         301: {"description": "A former slug: moved to the current one."},
         **problem_responses(401, 404, 410, 422),
     },

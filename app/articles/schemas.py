@@ -15,8 +15,8 @@ from pydantic import (
     model_validator,
 )
 
-from app.core.schemas import InputModel, Name, ShortText, Slug, UtcTime
-from app.entities.schemas import EntityType
+from app.core.schemas import Collection, InputModel, Name, ShortText, Slug, UtcTime, partial
+from app.entities.schemas import EntitySummary, EntityType
 
 ArticleStatus = Literal["draft", "published", "archived"]
 BodyFormat = Literal["html", "markdown", "text"]
@@ -96,7 +96,8 @@ class ArticleUpdate(ArticleFields):
     entities: Annotated[list[MentionIn], Field(max_length=500)] | None = None  # type: ignore[assignment]
 
 
-# Responses: documented for OpenAPI; the service builds the dicts itself.
+# Responses: the shape every article read answers; the service renders the
+# dicts itself (faster), and ARTICLE_FIELDS is read from these models.
 
 
 class Image(BaseModel):
@@ -112,40 +113,69 @@ class TagSummary(BaseModel):
     name: str
 
 
-class EntitySummary(BaseModel):
-    id: uuid.UUID
-    slug: str
-    name: str
-    type: EntityType
+Span = Annotated[list[int], Field(min_length=2, max_length=2)]
 
 
 class MentionRead(BaseModel):
     entity: EntitySummary
-    count: int
-    spans: list[tuple[int, int]]
+    count: int = Field(description="Mentions in the body (`len(spans)`).")
+    spans: list[Span] = Field(
+        description="`[start, end)` code-point offsets of each mention in `body_text`."
+    )
     source: Literal["manual", "auto"]
 
 
-class ArticleRead(BaseModel):
+class ArticleSummary(BaseModel):
+    """An article as lists show it: every field but the bodies."""
+
     id: uuid.UUID
     slug: str
     title: str
-    summary: str | None = None
-    body_html: str | None = None
-    body_text: str | None = None
-    authors: list[str] | None = None
-    section: str | None = None
-    language: str | None = None
-    status: ArticleStatus | None = None
-    published_at: UtcTime | None = None
-    canonical_url: str | None = None
-    source: str | None = None
-    image: Image | None = None
-    tags: list[TagSummary] | None = None
-    entities: list[MentionRead] | None = None
-    word_count: int | None = None
-    reading_time_minutes: int | None = None
-    version: int | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    deleted_at: datetime | None = None
+    summary: str | None
+    authors: list[str]
+    section: str | None
+    language: str
+    status: ArticleStatus
+    published_at: datetime | None
+    canonical_url: str | None
+    source: str | None
+    image: Image | None
+    tags: list[TagSummary]
+    entities: list[MentionRead]
+    word_count: int
+    reading_time_minutes: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ArticleRead(ArticleSummary):
+    """An article, bodies included."""
+
+    body_html: str = Field(description="Sanitized HTML.")
+    body_text: str = Field(description="Plain text; mention spans index into it.")
+
+
+ArticlePartial = partial(ArticleRead, keep=("id", "slug"), name="ArticlePartial")
+ArticleShown = Annotated[
+    ArticleRead | ArticlePartial,  # type: ignore[valid-type]
+    Field(
+        description="The whole article, or the fields asked for with `fields` (id and slug always)."
+    ),
+]
+ArticleListed = Annotated[
+    ArticleSummary | ArticlePartial,  # type: ignore[valid-type]
+    Field(description="An article without its bodies, or the fields asked for with `fields`."),
+]
+
+
+class ArticlePage(Collection[ArticleListed]):
+    """A page of articles."""
+
+
+class RelatedArticle(ArticleSummary):
+    score: float = Field(description="2 points per shared entity, 1 per shared tag.")
+
+
+class RelatedArticlePage(Collection[RelatedArticle]):
+    """Related articles, best first."""

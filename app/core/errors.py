@@ -331,35 +331,25 @@ def install_error_handlers(app: FastAPI) -> None:
 COMMON_PROBLEMS = (401, 413, 422, 429, 500, 503)
 
 
-def install_problem_docs(app: FastAPI) -> None:
+def document_problems(document: dict[str, Any]) -> None:
     """Make the OpenAPI document say what errors really look like: problem+json."""
-    original = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        document = original()
-        schemas = document.setdefault("components", {}).setdefault("schemas", {})
-        schemas.setdefault(
-            "Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-        )
-        schemas.setdefault("FieldProblem", FieldProblem.model_json_schema())
-        schemas["Problem"].pop("$defs", None)
-        problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
-        for operations in document.get("paths", {}).values():
-            for operation in operations.values():
-                responses = operation.setdefault("responses", {})
-                for status in COMMON_PROBLEMS:
-                    responses.setdefault(str(status), {"description": HTTPStatus(status).phrase})
-                for status, response in responses.items():
-                    if status.isdigit() and int(status) >= 400:
-                        response["content"] = problem
-        document["components"]["schemas"].pop("HTTPValidationError", None)
-        document["components"]["schemas"].pop("ValidationError", None)
-        app.openapi_schema = document
-        return document
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault(
+        "Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    )
+    schemas.setdefault("FieldProblem", FieldProblem.model_json_schema())
+    schemas["Problem"].pop("$defs", None)
+    problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status in COMMON_PROBLEMS:
+                responses.setdefault(str(status), {"description": HTTPStatus(status).phrase})
+            for status, response in responses.items():
+                if status.isdigit() and int(status) >= 400:
+                    response["content"] = problem
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

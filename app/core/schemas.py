@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    create_model,
+    field_validator,
+)
 
 from app.core.slugs import slug_problem
 
@@ -58,3 +66,39 @@ Slug = Annotated[str, AfterValidator(_valid_slug)]
 UtcTime = Annotated[datetime, AfterValidator(as_utc)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+# Responses -------------------------------------------------------------------
+# Handlers answer pre-rendered JSON; these models state its shape once, for the
+# OpenAPI document that clients are generated from.
+
+T = TypeVar("T")
+
+
+class CollectionMeta(BaseModel):
+    total: int = Field(description="How many items the whole collection holds.")
+    limit: int
+    offset: int | None = Field(description="Where this page starts; null when paged by cursor.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+
+
+class CollectionLinks(BaseModel):
+    self: str
+    next: str | None
+
+
+class Collection(BaseModel, Generic[T]):
+    """A page of a collection: every list answers in this envelope."""
+
+    data: list[T]
+    meta: CollectionMeta
+    links: CollectionLinks
+
+
+def partial(model: type[BaseModel], *, keep: tuple[str, ...], name: str) -> type[BaseModel]:
+    """``model`` with every field optional but ``keep``: the shape a sparse fieldset answers."""
+    fields: dict[str, Any] = {}
+    for field, info in model.model_fields.items():
+        annotation: Any = info.annotation
+        fields[field] = (annotation, ...) if field in keep else (annotation | None, None)
+    return create_model(name, __doc__=f"Some fields of {model.__name__}.", **fields)

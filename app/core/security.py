@@ -105,6 +105,11 @@ async def get_principal(request: Request) -> Principal:
     return principal
 
 
+# The role each ``require`` check asks for, so the OpenAPI document can say
+# which operations need a key.
+ROLE_CHECKS: dict[Any, Role] = {}
+
+
 def require(role: Role) -> Any:
     async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         if principal.role == "anonymous":
@@ -113,6 +118,7 @@ def require(role: Role) -> Any:
             raise Forbidden(f"This needs the {role} role; the key has {principal.role}.")
         return principal
 
+    ROLE_CHECKS[check] = role
     return Depends(check)
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import Field, StringConstraints
 from starlette.responses import Response
 
 from app.articles.filters import ArticleFilters
@@ -22,8 +22,14 @@ from app.core.schemas import InputModel
 from app.core.security import AdminDep, PrincipalDep
 from app.entities import service
 from app.entities.repository import EntitySort
-from app.entities.schemas import EntityCreate, EntityRead, EntityType, EntityUpdate
-from app.linking.router import EntityRef
+from app.entities.schemas import (
+    EntityCreate,
+    EntityPage,
+    EntityRead,
+    EntityType,
+    EntityUpdate,
+    RelatedEntityPage,
+)
 from app.resource_router import add_resource_routes, page_response
 
 router = APIRouter(prefix="/v1/entities", tags=["entities"])
@@ -31,9 +37,7 @@ REF_PATH = Path(description="An entity id or slug; a former slug answers 301 to 
 Q = Query(max_length=200, description="Prefix of a name or alias, for typeahead.")
 
 
-@router.get(
-    "", responses={200: {"description": "A page of entities."}, **problem_responses(401, 422)}
-)
+@router.get("", response_model=EntityPage, responses=problem_responses(401, 422))
 async def list_entities(
     request: Request,
     session: SessionDep,
@@ -71,15 +75,10 @@ add_resource_routes(
 )
 
 
-class RelatedEntity(BaseModel):
-    entity: EntityRef
-    count: int
-
-
 @router.get(
     "/{ref}/related",
+    response_model=RelatedEntityPage,
     responses={
-        200: {"description": "A page of entities with how many articles they share."},
         301: {"description": "Moved."},
         **problem_responses(401, 404, 410, 422),
     },

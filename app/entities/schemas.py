@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from app.core.schemas import InputModel, Slug
+from app.core.schemas import Collection, InputModel, Slug
 
 EntityType = Literal["person", "organization", "location", "event", "other"]
 EntityName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -38,6 +38,20 @@ class EntityUpdate(InputModel):
     external_ids: ExternalIds | None = None
 
 
+class EntitySummary(BaseModel):
+    """An entity as articles, search and co-occurrence name it."""
+
+    id: uuid.UUID
+    slug: str
+    name: str
+    type: EntityType
+
+
+class RelatedEntity(BaseModel):
+    entity: EntitySummary
+    count: int = Field(description="Articles that mention both.")
+
+
 class EntityRead(BaseModel):
     id: uuid.UUID
     slug: str
@@ -52,3 +66,11 @@ class EntityRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+
+
+class EntityPage(Collection[EntityRead]):
+    """A page of entities."""
+
+
+class RelatedEntityPage(Collection[RelatedEntity]):
+    """Co-occurring entities, most shared first."""

@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from app.articles import service
 from app.articles.filters import ArticleFilters, FiltersDep
@@ -42,12 +43,53 @@ JSON_FEED = FeedFormat(render_json_feed, "application/feed+json")
 LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items in the feed.")]
 
 
+class JsonFeedAuthor(BaseModel):
+    name: str
+
+
+class JsonFeedItem(BaseModel):
+    id: str
+    url: str
+    title: str
+    content_html: str
+    summary: str | None = None
+    image: str | None = None
+    date_published: str
+    date_modified: str
+    authors: list[JsonFeedAuthor] | None = None
+    tags: list[str] | None = None
+
+
+class JsonFeed(BaseModel):
+    """A JSON Feed 1.1 document (https://jsonfeed.org/version/1.1)."""
+
+    version: str
+    title: str
+    home_page_url: str
+    feed_url: str
+    description: str
+    language: str
+    items: list[JsonFeedItem]
+
+
+class JsonFeedResponse(JSONResponse):
+    media_type = JSON_FEED.media_type
+
+
 def _responses(media_type: str) -> dict[int | str, dict[str, Any]]:
     return {
-        200: {"description": "The feed document.", "content": {media_type.partition(";")[0]: {}}},
-        304: {"description": "Not modified."},
-        **problem_responses(401, 422),
+        200: {
+            "description": "The feed document.",
+            "content": {media_type.partition(";")[0]: {"schema": {"type": "string"}}},
+        },
+        **_NOT_MODIFIED,
     }
+
+
+_NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified."},
+    **problem_responses(401, 422),
+}
 
 
 def _title(filters: ArticleFilters) -> str:
@@ -149,7 +191,12 @@ async def articles_atom(
     return await _feed(request, session, settings, now, filters, limit, ATOM)
 
 
-@router.get("/articles.json", response_class=Response, responses=_responses(JSON_FEED.media_type))
+@router.get(
+    "/articles.json",
+    response_class=JsonFeedResponse,
+    response_model=JsonFeed,
+    responses=_NOT_MODIFIED,
+)
 async def articles_json_feed(
     request: Request,
     session: SessionDep,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -16,7 +15,7 @@ from app.core.errors import problem_responses
 from app.core.http import dumps
 from app.core.schemas import InputModel
 from app.core.security import get_principal
-from app.entities.schemas import EntityType
+from app.entities.schemas import EntitySummary
 from app.linking import service
 from app.linking.service import LinkOptions
 
@@ -50,15 +49,8 @@ class ExtractRequest(InputModel):
     language: Language = "en"
 
 
-class EntityRef(BaseModel):
-    id: uuid.UUID
-    slug: str
-    name: str
-    type: EntityType
-
-
 class ExtractedEntity(BaseModel):
-    entity: EntityRef
+    entity: EntitySummary
     count: int
     spans: list[tuple[int, int]]
     text: list[str]

@@ -18,6 +18,7 @@ from app.core.pagination import PageDep
 from app.core.responses import collection_response
 from app.core.security import PrincipalDep
 from app.search import service
+from app.search.schemas import SearchPage
 
 router = APIRouter(prefix="/v1", tags=["search"])
 
@@ -57,10 +58,9 @@ async def _unless_disconnected(request: Request, work: Coroutine[Any, Any, T]) -
 
 @router.get(
     "/search",
-    responses={
-        200: {"description": "A page of matching articles, best first."},
-        **problem_responses(401, 422, 503),
-    },
+    operation_id="search",
+    response_model=SearchPage,
+    responses=problem_responses(401, 422, 503),
 )
 async def search_articles(
     request: Request,

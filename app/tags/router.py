@@ -16,14 +16,14 @@ from app.core.security import PrincipalDep
 from app.resource_router import add_resource_routes, page_response
 from app.tags import service
 from app.tags.repository import TagSort
-from app.tags.schemas import TagCreate, TagRead, TagUpdate
+from app.tags.schemas import TagCreate, TagPage, TagRead, TagUpdate
 
 router = APIRouter(prefix="/v1/tags", tags=["tags"])
 REF_PATH = Path(description="A tag id or slug; a former slug answers 301 to the current one.")
 Q = Query(max_length=200, description="Name prefix, for typeahead.")
 
 
-@router.get("", responses={200: {"description": "A page of tags."}, **problem_responses(401, 422)})
+@router.get("", response_model=TagPage, responses=problem_responses(401, 422))
 async def list_tags(
     request: Request,
     session: SessionDep,

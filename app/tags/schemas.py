@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, StringConstraints
 
-from app.core.schemas import InputModel, Slug
+from app.core.schemas import Collection, InputModel, Slug
 
 TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(max_length=2000)]
@@ -35,3 +35,7 @@ class TagRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+
+
+class TagPage(Collection[TagRead]):
+    """A page of tags."""
