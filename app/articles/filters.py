@@ -89,7 +89,7 @@ def parse_fields(fields: str | None, default: tuple[str, ...]) -> tuple[str, ...
             f"Unknown field(s): {', '.join(unknown) or '(none given)'}; "
             f"choose from {', '.join(ARTICLE_FIELDS)}.",
         )
-    return tuple(dict.fromkeys((*KEPT_FIELDS, *asked)))
+    return tuple(dict.fromkeys((*asked, *KEPT_FIELDS)))
 
 
 FieldsQuery = Annotated[

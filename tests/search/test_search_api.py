@@ -262,7 +262,7 @@ async def test_sparse_fields_keep_score_and_highlights(
 ) -> None:
     body = await search(anon, q="ceasefire", fields="id,title,body_text")
     (hit,) = body["data"]
-    assert set(hit) == {"id", "title", "body_text", "score", "highlights"}
+    assert set(hit) == {"id", "slug", "title", "body_text", "score", "highlights"}
     assert hit["body_text"].startswith("Guterres welcomed")
 
 
