@@ -8,6 +8,7 @@ graphs, so generated clients and the docs' *Authorize* button see them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -85,6 +86,22 @@ READ_HEADERS = {
 }
 
 
+def _enum_names(node: Any) -> None:
+    """Name enum values for generators: ``-published_at`` becomes ``PUBLISHED_AT_DESC``."""
+    if isinstance(node, dict):
+        values = node.get("enum")
+        if isinstance(values, list) and values and all(isinstance(v, str) for v in values):
+            node["x-enum-varnames"] = [
+                re.sub(r"\W", "_", v.removeprefix("-")).upper() + ("_DESC" if v[:1] == "-" else "")
+                for v in values
+            ]
+        for child in node.values():
+            _enum_names(child)
+    elif isinstance(node, list):
+        for child in node:
+            _enum_names(child)
+
+
 def _document(app: FastAPI, document: dict[str, Any]) -> None:
     document["tags"] = TAGS
     schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
@@ -128,6 +145,7 @@ def _document(app: FastAPI, document: dict[str, Any]) -> None:
                     headers["Location"] = _response_header("The URL of the created resource.")
             if not parameters:
                 del operation["parameters"]
+    _enum_names(document)
 
 
 def install_openapi(app: FastAPI) -> None:
