@@ -273,11 +273,6 @@ async def mention_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Seque
     return (await _execute(session, _MENTIONS, {"ids": ids})).all()
 
 
-async def load_article(session: AsyncSession, article_id: uuid.UUID) -> Article:
-    statement = select(Article).where(Article.id == article_id).options(*ARTICLE_LOAD)
-    return (await session.execute(statement.execution_options(populate_existing=True))).scalar_one()
-
-
 async def find_upsert_targets(
     session: AsyncSession, *, slug: str | None, canonical_url: str | None
 ) -> list[Article]:

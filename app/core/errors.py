@@ -89,10 +89,6 @@ class ProblemError(Exception):
         self.type = self.type or problem_type(self.status)
 
 
-class BadRequest(ProblemError):
-    status = 400
-
-
 class Unauthorized(ProblemError):
     status = 401
 
@@ -120,24 +116,12 @@ class PreconditionFailed(ProblemError):
     status = 412
 
 
-class PayloadTooLarge(ProblemError):
-    status = 413
-
-
 class UnprocessableContent(ProblemError):
     status = 422
 
 
 class PreconditionRequired(ProblemError):
     status = 428
-
-
-class TooManyRequests(ProblemError):
-    status = 429
-
-
-class ServiceUnavailable(ProblemError):
-    status = 503
 
 
 def field_error(

@@ -16,7 +16,6 @@ from app.core.errors import Forbidden, Unauthorized
 from app.models import ApiKey
 
 Role = Literal["reader", "editor", "admin"]
-ROLES: tuple[Role, ...] = ("reader", "editor", "admin")
 _RANK = {"anonymous": 0, "reader": 1, "editor": 2, "admin": 3}
 # How long a worker trusts what it read about a key; a revocation made in
 # another worker process takes effect within this many seconds.
