@@ -10,6 +10,7 @@ from pydantic import (
     AfterValidator,
     AnyHttpUrl,
     BaseModel,
+    ConfigDict,
     Field,
     StringConstraints,
     model_validator,
@@ -76,6 +77,24 @@ class ArticleFields(InputModel):
 
 
 class ArticleCreate(ArticleFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Mali demands withdrawal of UN peacekeeping mission",
+                    "body": "Mali's Foreign Ministry has called for the withdrawal of MINUSMA.\n\n"
+                    "Foreign Minister Abdoulaye Diop spoke in New York.",
+                    "body_format": "text",
+                    "authors": ["Ann Writer"],
+                    "section": "world/africa",
+                    "tags": ["Mali", "Peacekeeping"],
+                    "entities": [{"slug": "minusma"}],
+                    "status": "published",
+                }
+            ]
+        }
+    )
+
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
     body: str = ""
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.schemas import Collection, InputModel, Slug
 
@@ -21,6 +21,20 @@ ExternalIds = Annotated[
 
 
 class EntityCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "António Guterres",
+                    "type": "person",
+                    "aliases": ["Antonio Guterres", "Guterres"],
+                    "description": "Secretary-General of the United Nations",
+                    "external_ids": {"wikidata": "Q311440"},
+                }
+            ]
+        }
+    )
+
     name: EntityName
     type: EntityType
     slug: Slug | None = None

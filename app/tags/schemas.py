@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from app.core.schemas import Collection, InputModel, Slug
 
@@ -15,6 +15,10 @@ Description = Annotated[str, StringConstraints(max_length=2000)]
 
 
 class TagCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "Peacekeeping", "description": "UN missions"}]}
+    )
+
     name: TagName
     slug: Slug | None = None
     description: Description | None = None
