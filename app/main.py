@@ -20,6 +20,7 @@ from app import health
 from app.articles.bulk import router as bulk_router
 from app.articles.router import router as articles_router
 from app.articles.schedule import ReleaseAwareCacheMiddleware
+from app.authors.router import router as authors_router
 from app.changes.router import router as changes_router
 from app.core.config import Settings, get_settings
 from app.core.db import Database
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         articles_router,
         entities_router,
         tags_router,
+        authors_router,
         search_router,
         linking_router,
         feeds_router,

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import JSON, Boolean, Integer, Uuid, column, insert, inspect, table, text
 
 from app.core.db import Database
 from app.core.schema import SchemaBehind, current_revision, downgrade, head_revision, upgrade
 from app.demo.load import load_demo
 from app.main import create_app
+from app.models.base import UTCDateTime, utcnow
 from tests.conftest import _create_pg_database, _drop_pg_database, make_settings
+
+BEFORE_AUTHORS = "f44d7cc9571c"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -65,3 +70,63 @@ async def test_migrate_makes_the_sqlite_folder(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'not' / 'yet' / 'there.db'}"
     await asyncio.to_thread(upgrade, url)
     assert (tmp_path / "not" / "yet" / "there.db").is_file()
+
+
+async def test_bylines_of_stored_articles_become_authors(empty_url: str) -> None:
+    await asyncio.to_thread(upgrade, empty_url, BEFORE_AUTHORS)
+    # The columns the table had before authors, whatever later revisions add.
+    articles = table(
+        "articles",
+        *(column(name) for name in ("slug", "title", "body", "body_format", "body_html")),
+        *(column(name) for name in ("body_text", "language", "status")),
+        column("id", Uuid()),
+        column("authors", JSON()),
+        column("summary_derived", Boolean()),
+        *(column(name, Integer()) for name in ("word_count", "reading_time_minutes", "version")),
+        *(column(name, UTCDateTime()) for name in ("published_at", "created_at", "updated_at")),
+    )
+    now = utcnow()
+    bylines = {"one": ["Ann Writer", "ANN WRITER", "Bob Réporter"], "two": ["bob reporter"]}
+    database = Database.from_settings(make_settings(empty_url))
+    try:
+        async with database.writer() as session, session.begin():
+            for slug, names in bylines.items():
+                await session.execute(
+                    insert(articles).values(
+                        id=uuid.uuid4(),
+                        slug=slug,
+                        title=slug,
+                        body="",
+                        body_format="text",
+                        body_html="",
+                        body_text="",
+                        language="en",
+                        status="published",
+                        authors=names,
+                        summary_derived=False,
+                        word_count=0,
+                        reading_time_minutes=0,
+                        version=1,
+                        published_at=now,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+    finally:
+        await database.dispose()
+    await asyncio.to_thread(upgrade, empty_url)
+    app = create_app(make_settings(empty_url))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            one = (await client.get("/v1/articles/one")).json()
+            two = (await client.get("/v1/articles/two")).json()
+            authors = (await client.get("/v1/authors")).json()["data"]
+    assert one["authors"] == bylines["one"]
+    assert [b["slug"] for b in one["bylines"]] == ["ann-writer", "bob-reporter"]
+    assert two["bylines"] == one["bylines"][1:]
+    assert one["corrections"] == []
+    assert [(a["name"], a["article_count"]) for a in authors] == [
+        ("Ann Writer", 1),
+        ("Bob Réporter", 2),
+    ]

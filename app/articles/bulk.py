@@ -356,11 +356,19 @@ def _runs(items: Sequence[_Valid]) -> Iterator[list[_Valid]]:
 _REPLACED = tuple(
     name
     for name in service.TRACKED
-    if name not in ("slug", "summary", "published_at", "image", "tags", "entities")
+    if name not in ("slug", "summary", "published_at", "image", "tags", "entities", "corrections")
 )
 _SNAPSHOT_COLUMNS = tuple(
     ARTICLES.c[name]
-    for name in ("slug", "summary", "summary_derived", "published_at", "image", *_REPLACED)
+    for name in (
+        "slug",
+        "summary",
+        "summary_derived",
+        "published_at",
+        "image",
+        "corrections",
+        *_REPLACED,
+    )
 )
 
 

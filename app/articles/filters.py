@@ -28,7 +28,8 @@ class ArticleFilters:
     tags: tuple[str, ...] = ()
     entities: tuple[str, ...] = ()
     section: str | None = None
-    author: str | None = None
+    # Authors by slug or name (as written in a byline, whatever its case and accents).
+    authors: tuple[str, ...] = ()
     language: str | None = None
     published_after: datetime | None = None
     published_before: datetime | None = None
@@ -39,6 +40,9 @@ class ArticleFilters:
 
     def with_entity(self, slug: str) -> ArticleFilters:
         return replace(self, entities=(*self.entities, slug))
+
+    def with_author(self, slug: str) -> ArticleFilters:
+        return replace(self, authors=(*self.authors, slug))
 
 
 async def get_filters(
@@ -55,7 +59,10 @@ async def get_filters(
     section: Annotated[
         str | None, Query(max_length=200, description="Section, or a parent section (`world`).")
     ] = None,
-    author: Annotated[str | None, Query(max_length=200, description="A byline, exactly.")] = None,
+    author: Annotated[
+        str | None,
+        Query(max_length=200, description="An author slug, or a byline (any case or accents)."),
+    ] = None,
     language: Annotated[str | None, Query(max_length=35, description="BCP 47 tag.")] = None,
     published_after: Annotated[datetime | None, Query()] = None,
     published_before: Annotated[datetime | None, Query()] = None,
@@ -70,7 +77,7 @@ async def get_filters(
         tags=tuple(dict.fromkeys(tag or [])),
         entities=tuple(dict.fromkeys(entity or [])),
         section=section.strip("/") if section else None,
-        author=author,
+        authors=(author,) if author else (),
         language=language,
         published_after=as_utc(published_after) if published_after else None,
         published_before=as_utc(published_before) if published_before else None,

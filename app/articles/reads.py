@@ -19,8 +19,8 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles import repository
+from app.articles.repository import LINKED
 
-LINKED = frozenset({"tags", "entities"})
 FIRST_OF_NONE = 1 << 30
 
 
@@ -31,7 +31,7 @@ def mention_order(spans: Sequence[Sequence[int]], name: str) -> tuple[int, str]:
 
 @lru_cache(maxsize=256)
 def _plan(fields: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...], int, int], ...]:
-    """``fields`` as runs, in order: a linked field ("tags", "entities") alone, or
+    """``fields`` as runs, in order: a linked field ("tags", "bylines"…) alone, or
     ("", names, start, end) for the column values ``row[start:end]``."""
     runs: list[tuple[str, tuple[str, ...], int, int]] = []
     end = 1
@@ -61,10 +61,14 @@ async def shape(
         return [dict(zip(fields, row[1:], strict=False)) for row in rows]
     ids = [row[0] for row in rows]
     tags: dict[uuid.UUID, list[dict[str, Any]]] = {i: [] for i in ids}
+    bylines: dict[uuid.UUID, list[dict[str, Any]]] = {i: [] for i in ids}
     found: dict[uuid.UUID, list[tuple[tuple[int, str], dict[str, Any]]]] = {i: [] for i in ids}
     if ids and "tags" in fields:
         for article_id, tag_id, slug, name in await repository.tag_rows(session, ids):
             tags[article_id].append({"id": tag_id, "slug": slug, "name": name})
+    if ids and "bylines" in fields:
+        for article_id, author_id, slug, name in await repository.byline_rows(session, ids):
+            bylines[article_id].append({"id": author_id, "slug": slug, "name": name})
     if ids and "entities" in fields:
         for mention_row in await repository.mention_rows(session, ids):
             article_id, entity_id, slug, name, kind, count, spans_json, source = mention_row
@@ -84,6 +88,8 @@ async def shape(
         for linked, names, start, end in plan:
             if linked == "tags":
                 item["tags"] = tags[article_id]
+            elif linked == "bylines":
+                item["bylines"] = bylines[article_id]
             elif linked:
                 item["entities"] = [m for _, m in sorted(found[article_id], key=_first)]
             else:

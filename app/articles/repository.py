@@ -31,18 +31,21 @@ from sqlalchemy.orm.interfaces import ORMOption
 from app.articles.filters import ArticleFilters, ArticleSort
 from app.core.pagination import Page
 from app.core.repository import keyset_page
-from app.core.slugs import is_uuid
-from app.models import Article, ArticleTag, Counter, Entity, Mention, Tag
+from app.core.slugs import fold_name, is_uuid
+from app.models import Article, ArticleAuthor, ArticleTag, Author, Counter, Entity, Mention, Tag
 
 ARTICLES = Article.__table__
 ARTICLE_TAGS = ArticleTag.__table__
 MENTIONS = Mention.__table__
 TAGS = Tag.__table__
 ENTITIES = Entity.__table__
+ARTICLE_AUTHORS = ArticleAuthor.__table__
+AUTHORS = Author.__table__
 
 ARTICLE_LOAD: tuple[ORMOption, ...] = (
     selectinload(Article.tag_links).selectinload(ArticleTag.tag),
     selectinload(Article.mentions).selectinload(Mention.entity),
+    selectinload(Article.author_links).selectinload(ArticleAuthor.author),
 )
 # Reads load only what an article's JSON shows of its tags and entities.
 READ_LOAD: tuple[ORMOption, ...] = (
@@ -52,7 +55,12 @@ READ_LOAD: tuple[ORMOption, ...] = (
     selectinload(Article.mentions)
     .selectinload(Mention.entity)
     .load_only(Entity.id, Entity.slug, Entity.name, Entity.type, raiseload=True),
+    selectinload(Article.author_links)
+    .selectinload(ArticleAuthor.author)
+    .load_only(Author.id, Author.slug, Author.name, Author.deleted_at, raiseload=True),
 )
+# Fields that are rows of their own, not columns of ``articles``.
+LINKED = frozenset({"tags", "entities", "bylines"})
 
 
 def visible_clause(now: datetime | BindParameter[Any]) -> ColumnElement[bool]:
@@ -70,13 +78,15 @@ def readable_clause(
     return Article.deleted_at.is_(None) if sees_drafts else visible_clause(now)
 
 
-def _author_clause(session: AsyncSession, author: str) -> ColumnElement[bool]:
-    if session.get_bind().dialect.name == "postgresql":
-        element = func.jsonb_array_elements_text(Article.authors).table_valued("value")
-    else:
-        element = func.json_each(Article.authors).table_valued("value")
+def _author_clause(ref: str) -> ColumnElement[bool]:
     return exists(
-        select(1).select_from(element).where(func.lower(element.c.value) == author.lower())
+        select(1)
+        .select_from(ArticleAuthor)
+        .join(Author, Author.id == ArticleAuthor.author_id)
+        .where(
+            ArticleAuthor.article_id == Article.id,
+            or_(Author.slug == ref, Author.name_key == fold_name(ref)),
+        )
     )
 
 
@@ -106,8 +116,7 @@ def filter_clauses(session: AsyncSession, filters: ArticleFilters) -> list[Colum
         clauses.append(
             or_(Article.section == filters.section, Article.section.like(f"{filters.section}/%"))
         )
-    if filters.author is not None:
-        clauses.append(_author_clause(session, filters.author))
+    clauses += [_author_clause(ref) for ref in filters.authors]
     if filters.language is not None:
         clauses.append(func.lower(Article.language) == filters.language.lower())
     if filters.published_after is not None:
@@ -186,7 +195,7 @@ async def list_page(
 
 def columns_of(fields: Sequence[str]) -> tuple[Any, ...]:
     """The article columns behind ``fields`` (tags and entities are rows of their own)."""
-    return tuple(ARTICLES.c[name] for name in fields if name not in ("tags", "entities"))
+    return tuple(ARTICLES.c[name] for name in fields if name not in LINKED)
 
 
 # Hot reads run statements built once, with parameters, on the session's
@@ -238,6 +247,7 @@ async def read_row(
 
 
 TagRow = Row[uuid.UUID, uuid.UUID, str, str]
+BylineRow = TagRow
 MentionRow = Row[uuid.UUID, uuid.UUID, str, str, str, int, str, str]
 
 _TAGS = (
@@ -261,6 +271,19 @@ _MENTIONS = (
     .join_from(MENTIONS, ENTITIES, ENTITIES.c.id == MENTIONS.c.entity_id)
     .where(MENTIONS.c.article_id.in_(IDS))
 )
+
+
+_BYLINES = (
+    select(ARTICLE_AUTHORS.c.article_id, AUTHORS.c.id, AUTHORS.c.slug, AUTHORS.c.name)
+    .join_from(ARTICLE_AUTHORS, AUTHORS, AUTHORS.c.id == ARTICLE_AUTHORS.c.author_id)
+    .where(ARTICLE_AUTHORS.c.article_id.in_(IDS), AUTHORS.c.deleted_at.is_(None))
+    .order_by(ARTICLE_AUTHORS.c.position)
+)
+
+
+async def byline_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[BylineRow]:
+    """(article id, author id, slug, name) of these articles' bylines, in their order."""
+    return (await _execute(session, _BYLINES, {"ids": ids})).all()
 
 
 async def tag_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[TagRow]:

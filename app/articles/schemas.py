@@ -135,6 +135,17 @@ class TagSummary(BaseModel):
 Span = Annotated[list[int], Field(min_length=2, max_length=2)]
 
 
+class Byline(BaseModel):
+    id: uuid.UUID
+    slug: str
+    name: str
+
+
+class Correction(BaseModel):
+    text: str
+    at: datetime
+
+
 class MentionRead(BaseModel):
     entity: EntitySummary
     count: int = Field(description="Mentions in the body (`len(spans)`).")
@@ -151,7 +162,8 @@ class ArticleSummary(BaseModel):
     slug: str
     title: str
     summary: str | None
-    authors: list[str]
+    authors: list[str] = Field(description="The bylines as written, in order.")
+    bylines: list[Byline] = Field(description="The authors the bylines name, in order.")
     section: str | None
     language: str
     status: ArticleStatus
@@ -161,6 +173,7 @@ class ArticleSummary(BaseModel):
     image: Image | None
     tags: list[TagSummary]
     entities: list[MentionRead]
+    corrections: list[Correction] = Field(description="Public correction notes, newest last.")
     word_count: int
     reading_time_minutes: int
     version: int

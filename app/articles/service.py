@@ -16,6 +16,7 @@ from app.articles import reads, repository
 from app.articles.content import count_words, derive_summary, reading_time_minutes, render_body
 from app.articles.filters import ARTICLE_FIELDS, ArticleFilters, ArticleSort
 from app.articles.schemas import ArticleCreate, MentionIn
+from app.authors import service as authors_service
 from app.changes.service import Event, record_changes
 from app.core.errors import Conflict, Gone, NotFound
 from app.core.http import dumps
@@ -32,11 +33,11 @@ from app.core.repository import (
     trash_or_purge,
 )
 from app.core.security import Principal
-from app.core.slugs import could_be_ref, make_slug
+from app.core.slugs import could_be_ref, fold_name, make_slug
 from app.entities import service as entities_service
 from app.linking import service as linking_service
 from app.linking.service import ArticleText, Linked, LinkOptions
-from app.models import Article, ArticleRevision, ArticleTag, Entity, Mention
+from app.models import Article, ArticleAuthor, ArticleRevision, ArticleTag, Entity, Mention
 from app.tags import service as tags_service
 
 # Writes that do not say otherwise (bulk import, the CLI, the demo) link entities.
@@ -59,6 +60,7 @@ TRACKED = (
     "image",
     "tags",
     "entities",
+    "corrections",
 )
 
 
@@ -283,6 +285,12 @@ def to_dict(article: Article, fields: tuple[str, ...]) -> dict[str, Any]:
                 {"id": link.tag.id, "slug": link.tag.slug, "name": link.tag.name}
                 for link in article.tag_links
             ]
+        elif name == "bylines":
+            out["bylines"] = [
+                {"id": link.author.id, "slug": link.author.slug, "name": link.author.name}
+                for link in article.author_links
+                if link.author.deleted_at is None
+            ]
         elif name == "entities":
             out["entities"] = [
                 {
@@ -359,6 +367,7 @@ def snapshot(article: Any, *, tags: list[str], manual: list[str]) -> dict[str, A
         "image": article.image,
         "tags": tags,
         "entities": [{"id": entity_id} for entity_id in manual],
+        "corrections": list(article.corrections),
     }
 
 
@@ -374,6 +383,29 @@ async def _set_tags(session: AsyncSession, article: Article, refs: list[str]) ->
     tags = await tags_service.resolve_tags(session, refs)
     article.tag_links = [
         ArticleTag(tag_id=tag.id, tag=tag, position=i) for i, tag in enumerate(tags)
+    ]
+
+
+async def _set_bylines(session: AsyncSession, article: Article, names: list[str]) -> None:
+    """Link the authors ``names`` name, before ``article.authors`` changes to them.
+
+    A byline the article had already keeps its author, even one renamed
+    since; the others are found by name, or created.
+    """
+    before = list(dict.fromkeys(fold_name(name) for name in article.authors))
+    links = article.author_links
+    kept = (
+        {k: link.author for k, link in zip(before, links, strict=True)}
+        if len(before) == len(links)
+        else {}
+    )
+    found = await authors_service.resolve_author_map(
+        session, [name for name in names if fold_name(name) not in kept]
+    )
+    chosen = dict.fromkeys(kept.get(fold_name(name)) or found[name.strip()] for name in names)
+    article.author_links = [
+        ArticleAuthor(author_id=author.id, author=author, position=i)
+        for i, author in enumerate(chosen)
     ]
 
 
@@ -453,6 +485,8 @@ async def _apply(
     text_before = (article.title, article.summary, article.body_text)
     if "slug" in values and values["slug"] is not None and values["slug"] != article.slug:
         await move_slug(session, article, values["slug"])
+    if "authors" in values and values["authors"] != article.authors:
+        await _set_bylines(session, article, values["authors"])
     for name in ("title", "authors", "section", "language", "canonical_url", "source"):
         if name in values:
             setattr(article, name, values[name])
@@ -550,6 +584,7 @@ def _new_row(
         "updated_at": now,
         "updated_by": principal.actor,
         "deleted_at": None,
+        "corrections": [],
         **_rendered(
             values["body"], values["body_format"], values["summary"], values["summary"] is None
         ),
@@ -595,8 +630,16 @@ async def create_articles(
     )
     texts = [article_text(SimpleNamespace(**row), m) for row, m in zip(rows, manual, strict=True)]
     linked = await linking_service.link_articles(session, texts, options=linking)
-    tag_rows = []
+    authors = await authors_service.resolve_author_map(
+        session, [name for v in values for name in v["authors"]]
+    )
+    tag_rows, byline_rows = [], []
     for row, v in zip(rows, values, strict=True):
+        bylines = dict.fromkeys(authors[name.strip()] for name in v["authors"])
+        byline_rows += [
+            {"article_id": row["id"], "author_id": author.id, "position": position}
+            for position, author in enumerate(bylines)
+        ]
         chosen = dict.fromkeys(tags[ref.strip()] for ref in v["tags"] or [] if ref.strip())
         tag_rows += [
             {"article_id": row["id"], "tag_id": tag.id, "position": position}
@@ -610,7 +653,12 @@ async def create_articles(
     # ORM bulk INSERTs: the tags and entities created on the way are flushed first.
     # NULLs are sent as values, so that rows missing different fields still go
     # in one statement.
-    for model, model_rows in ((Article, rows), (ArticleTag, tag_rows), (Mention, mention_rows)):
+    for model, model_rows in (
+        (Article, rows),
+        (ArticleTag, tag_rows),
+        (ArticleAuthor, byline_rows),
+        (Mention, mention_rows),
+    ):
         if model_rows:
             await session.execute(insert(model).execution_options(render_nulls=True), model_rows)
     await record_changes(
@@ -662,7 +710,6 @@ async def update_article(
     before = _snapshot(article)
     mentions_before = mention_state(article.mentions)
     was_public = is_visible(article, now)
-    old_version = article.version
     await _apply(session, article, values, now=now, linking=linking)
     after = _snapshot(article)
     changed = _changed(before, after)
@@ -672,10 +719,27 @@ async def update_article(
         changed = ["entities"]
     if not changed:
         return article
+    await _save_version(
+        session, article, before, changed, principal=principal, now=now, was_public=was_public
+    )
+    return article
+
+
+async def _save_version(
+    session: AsyncSession,
+    article: Article,
+    before: dict[str, Any],
+    changed: list[str],
+    *,
+    principal: Principal,
+    now: datetime,
+    was_public: bool,
+) -> None:
+    """Keep ``before`` as a revision and write the article's changes as its next version."""
     session.add(
         ArticleRevision(
             article_id=article.id,
-            version=old_version,
+            version=article.version,
             snapshot=before,
             changed_fields=changed,
             actor=article.updated_by,
@@ -691,6 +755,31 @@ async def update_article(
     elif was_public and not is_visible(article, now):
         event = "unpublished"
     await record_event(session, article, event, was_public=was_public)
+
+
+async def add_correction(
+    session: AsyncSession,
+    article: Article,
+    *,
+    text: str,
+    principal: Principal,
+    precondition: Precondition,
+    now: datetime,
+) -> Article:
+    """Append a public correction note to the article, as a new version."""
+    precondition.check(article)
+    before = _snapshot(article)
+    at = now.isoformat().replace("+00:00", "Z")
+    article.corrections = [*article.corrections, {"text": text, "at": at}]
+    await _save_version(
+        session,
+        article,
+        before,
+        ["corrections"],
+        principal=principal,
+        now=now,
+        was_public=is_visible(article, now),
+    )
     return article
 
 

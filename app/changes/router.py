@@ -21,7 +21,7 @@ from app.models import Change
 
 router = APIRouter(prefix="/v1", tags=["changes"])
 
-ResourceType = Literal["articles", "entities", "tags"]
+ResourceType = Literal["articles", "entities", "tags", "authors"]
 
 
 class ChangeRead(BaseModel):

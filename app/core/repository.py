@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, true
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.interfaces import ORMOption
@@ -25,11 +26,12 @@ from app.core.errors import (
 )
 from app.core.http import version_etag
 from app.core.pagination import Page, decode_cursor, encode_cursor
-from app.core.slugs import SLUG_MAX, could_be_ref, is_uuid
+from app.core.slugs import SLUG_MAX, could_be_ref, fold_name, is_uuid, make_slug
 from app.models import SlugRedirect
-from app.models.base import VersionedMixin
+from app.models.base import NamedMixin, VersionedMixin
 
 M = TypeVar("M", bound=VersionedMixin)
+N = TypeVar("N", bound=NamedMixin)
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,3 +293,88 @@ async def trash_or_purge(
 def escape_like(text: str) -> str:
     """Match ``text`` literally inside a LIKE pattern (with ``escape="\\"``)."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# Resources found by name (tags, authors) --------------------------------------
+
+
+async def find_named(
+    session: AsyncSession, model: type[N], keys: Sequence[str], slugs: Sequence[str] = ()
+) -> list[N]:
+    """The resources whose folded name is among ``keys`` or whose slug is among ``slugs``."""
+    statement = select(model).where(or_(model.name_key.in_(keys), model.slug.in_(slugs)))
+    return list((await session.scalars(statement)).all())
+
+
+async def resolve_named(
+    session: AsyncSession,
+    model: type[N],
+    refs: Sequence[str],
+    *,
+    label: str,
+    by_slug: bool,
+    on_created: Callable[[N], Awaitable[None]],
+) -> dict[str, N]:
+    """Each non-blank ref (stripped) to its resource by name (or slug); unknown ones are created.
+
+    A trashed resource named again comes back out of the trash.
+    """
+    wanted = list(dict.fromkeys(r.strip() for r in refs if r.strip()))
+    found = await find_named(
+        session, model, [fold_name(r) for r in wanted], wanted if by_slug else []
+    )
+    by_slug_found = {item.slug: item for item in found} if by_slug else {}
+    by_key = {item.name_key: item for item in found}
+    items: dict[str, N] = {}
+    for ref in wanted:
+        item = by_slug_found.get(ref) or by_key.get(fold_name(ref))
+        if item is None:
+            item = await _create_named(session, model, ref, label=label, on_created=on_created)
+            by_key[item.name_key] = item
+            by_slug_found[item.slug] = item
+        elif item.deleted_at is not None:
+            item.deleted_at = None
+        items[ref] = item
+    return items
+
+
+async def _create_named(
+    session: AsyncSession,
+    model: type[N],
+    name: str,
+    *,
+    label: str,
+    on_created: Callable[[N], Awaitable[None]],
+) -> N:
+    """Create a resource met in an article, or take the one a concurrent writer just created."""
+    await session.flush()
+    for _attempt in range(3):
+        item = model()
+        item.id = uuid.uuid4()
+        item.name = " ".join(name.split())
+        item.name_key = fold_name(name)
+        item.slug = await allocate_slug(session, model, make_slug(name, fallback=label))
+        try:
+            # Only this insert is undone if another transaction got there first.
+            async with session.begin_nested():
+                session.add(item)
+        except IntegrityError:
+            existing = await find_named(session, model, [fold_name(name)])
+            if existing:
+                return existing[0]
+            continue
+        await on_created(item)
+        return item
+    raise Conflict(f"Could not create the {label} {name!r}: retry the request.")
+
+
+async def ensure_name_free(
+    session: AsyncSession, model: type[N], name: str, exclude: uuid.UUID | None, *, label: str
+) -> None:
+    """Names are unique whatever their case and accents: a taken one is a 409."""
+    for item in await find_named(session, model, [fold_name(name)]):
+        if item.id != exclude:
+            raise Conflict(
+                f"A {label} named {item.name!r} exists already.",
+                errors=[field_error(["body", "name"], f"Already used by another {label}.")],
+            )

@@ -97,7 +97,7 @@ def _title(filters: ArticleFilters) -> str:
         *([filters.section] if filters.section else []),
         *filters.tags,
         *filters.entities,
-        *([filters.author] if filters.author else []),
+        *filters.authors,
     ]
     return " — ".join(["Lede", *qualifiers]) if qualifiers else "Lede — latest articles"
 

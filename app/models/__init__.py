@@ -1,6 +1,7 @@
 """Every table, imported here so the metadata is complete for alembic."""
 
-from app.models.article import Article, ArticleRevision, ArticleTag, Mention
+from app.models.article import Article, ArticleAuthor, ArticleRevision, ArticleTag, Mention
+from app.models.author import Author
 from app.models.base import Base
 from app.models.entity import Entity, EntityName
 from app.models.support import ApiKey, Change, Counter, IdempotencyRecord, SlugRedirect
@@ -9,8 +10,10 @@ from app.models.tag import Tag
 __all__ = [
     "ApiKey",
     "Article",
+    "ArticleAuthor",
     "ArticleRevision",
     "ArticleTag",
+    "Author",
     "Base",
     "Change",
     "Counter",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.models.base import Base, VersionedMixin
 
 if TYPE_CHECKING:
+    from app.models.author import Author
     from app.models.entity import Entity
     from app.models.tag import Tag
 
@@ -36,6 +37,8 @@ class Article(VersionedMixin, Base):
     word_count: Mapped[int] = mapped_column(default=0)
     reading_time_minutes: Mapped[int] = mapped_column(default=0)
     updated_by: Mapped[str | None] = mapped_column(String(200))
+    # Public correction notes, oldest first: [{"text", "at"}].
+    corrections: Mapped[list[Any]] = mapped_column(default=list)
 
     tag_links: Mapped[list[ArticleTag]] = relationship(
         lazy="raise",
@@ -45,6 +48,12 @@ class Article(VersionedMixin, Base):
     )
     mentions: Mapped[list[Mention]] = relationship(
         lazy="raise", cascade="all, delete-orphan", back_populates="article"
+    )
+    author_links: Mapped[list[ArticleAuthor]] = relationship(
+        lazy="raise",
+        cascade="all, delete-orphan",
+        order_by="ArticleAuthor.position",
+        back_populates="article",
     )
 
     __table_args__ = (
@@ -66,6 +75,23 @@ class ArticleTag(Base):
 
     article: Mapped[Article] = relationship(lazy="raise", back_populates="tag_links")
     tag: Mapped[Tag] = relationship(lazy="raise")
+
+
+class ArticleAuthor(Base):
+    """A byline of an article resolved to its author, in byline order."""
+
+    __tablename__ = "article_authors"
+
+    article_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    author_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("authors.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+
+    article: Mapped[Article] = relationship(lazy="raise", back_populates="author_links")
+    author: Mapped[Author] = relationship(lazy="raise")
 
 
 class Mention(Base):

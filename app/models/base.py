@@ -94,3 +94,11 @@ class VersionedMixin(IdMixin, TimestampMixin):
             "version_id_col": cls.__table__.c.version,  # type: ignore[attr-defined]
             "version_id_generator": False,
         }
+
+
+class NamedMixin(VersionedMixin):
+    """A resource found by its name whatever its case and accents: tags and authors."""
+
+    name: Mapped[str] = mapped_column(String(200))
+    # The folded name (``slugs.fold_name``): names are unique in that form.
+    name_key: Mapped[str] = mapped_column(String(200), unique=True)

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles.repository import visible_clause
 from app.core.pagination import Page
-from app.core.repository import escape_like, keyset_page
+from app.core.repository import escape_like, find_named, keyset_page
 from app.core.slugs import fold_name
 from app.models import Article, ArticleTag, Tag
 
@@ -49,8 +49,7 @@ async def count_for(session: AsyncSession, tag: Tag, now: datetime) -> int:
 async def find_by_keys(
     session: AsyncSession, keys: Sequence[str], slugs: Sequence[str]
 ) -> list[Tag]:
-    statement = select(Tag).where(or_(Tag.name_key.in_(keys), Tag.slug.in_(slugs)))
-    return list((await session.scalars(statement)).all())
+    return await find_named(session, Tag, keys, slugs)
 
 
 async def list_page(

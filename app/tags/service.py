@@ -7,21 +7,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.changes.service import record_change
-from app.core.errors import Conflict, field_error
 from app.core.pagination import Page
 from app.core.repository import (
     Found,
     Precondition,
     allocate_slug,
     claim_slug,
+    ensure_name_free,
     ensure_slug_free,
     find_resource,
     flush_new_version,
     move_slug,
+    resolve_named,
     trash_or_purge,
 )
 from app.core.security import Principal
@@ -39,45 +39,11 @@ async def resolve_tags(session: AsyncSession, refs: Sequence[str]) -> list[Tag]:
 
 async def resolve_tag_map(session: AsyncSession, refs: Sequence[str]) -> dict[str, Tag]:
     """Each non-blank ref (stripped) to its tag by slug or name; unknown ones are created."""
-    wanted = list(dict.fromkeys(r.strip() for r in refs if r.strip()))
-    found = await repository.find_by_keys(session, [fold_name(r) for r in wanted], wanted)
-    by_slug = {t.slug: t for t in found}
-    by_key = {t.name_key: t for t in found}
-    tags: dict[str, Tag] = {}
-    for ref in wanted:
-        tag = by_slug.get(ref) or by_key.get(fold_name(ref))
-        if tag is None:
-            tag = await _create_named(session, ref)
-            by_key[tag.name_key] = tag
-            by_slug[tag.slug] = tag
-        elif tag.deleted_at is not None:
-            tag.deleted_at = None
-        tags[ref] = tag
-    return tags
 
-
-async def _create_named(session: AsyncSession, name: str) -> Tag:
-    """Create a tag met in an article, or take the one a concurrent writer just created."""
-    await session.flush()
-    for _attempt in range(3):
-        tag = Tag(
-            id=uuid.uuid4(),
-            name=" ".join(name.split()),
-            name_key=fold_name(name),
-            slug=await allocate_slug(session, Tag, make_slug(name, fallback="tag")),
-        )
-        try:
-            # Only this insert is undone if another transaction got there first.
-            async with session.begin_nested():
-                session.add(tag)
-        except IntegrityError:
-            existing = await repository.find_by_keys(session, [fold_name(name)], [])
-            if existing:
-                return existing[0]
-            continue
+    async def created(tag: Tag) -> None:
         await _record(session, tag, "created")
-        return tag
-    raise Conflict(f"Could not create the tag {name!r}: retry the request.")
+
+    return await resolve_named(session, Tag, refs, label="tag", by_slug=True, on_created=created)
 
 
 async def _record(session: AsyncSession, tag: Tag, event: str) -> None:
@@ -135,17 +101,8 @@ async def list_tags(
     return [to_dict(r) for r in rows], total, next_cursor
 
 
-async def _ensure_name_free(session: AsyncSession, name: str, exclude: uuid.UUID | None) -> None:
-    for tag in await repository.find_by_keys(session, [fold_name(name)], []):
-        if tag.id != exclude:
-            raise Conflict(
-                f"A tag named {tag.name!r} exists already.",
-                errors=[field_error(["body", "name"], "Already used by another tag.")],
-            )
-
-
 async def create_tag(session: AsyncSession, *, data: TagCreate, now: datetime) -> Tag:
-    await _ensure_name_free(session, data.name, None)
+    await ensure_name_free(session, Tag, data.name, None, label="tag")
     if data.slug is not None:
         await ensure_slug_free(session, Tag, data.slug)
         slug = data.slug
@@ -178,7 +135,7 @@ async def update_tag(
     precondition.check(tag)
     changed = False
     if values.get("name") is not None and values["name"] != tag.name:
-        await _ensure_name_free(session, values["name"], tag.id)
+        await ensure_name_free(session, Tag, values["name"], tag.id, label="tag")
         tag.name = " ".join(values["name"].split())
         tag.name_key = fold_name(values["name"])
         changed = True

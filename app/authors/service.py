@@ -1,0 +1,164 @@
+"""Author use cases: the people bylines name, with pages of their own."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.authors import repository
+from app.authors.repository import AuthorSort
+from app.authors.schemas import AuthorCreate
+from app.changes.service import record_change
+from app.core.pagination import Page
+from app.core.repository import (
+    Found,
+    Precondition,
+    allocate_slug,
+    claim_slug,
+    ensure_name_free,
+    ensure_slug_free,
+    find_resource,
+    flush_new_version,
+    move_slug,
+    resolve_named,
+    trash_or_purge,
+)
+from app.core.security import Principal
+from app.core.slugs import fold_name, make_slug
+from app.models import Author
+
+# What an edit may change, besides the name and the slug.
+PROFILE = ("bio", "image_url", "job_title", "urls")
+
+
+async def resolve_author_map(session: AsyncSession, names: Sequence[str]) -> dict[str, Author]:
+    """Each non-blank byline (stripped) to its author by name; unknown ones are created."""
+
+    async def created(author: Author) -> None:
+        await _record(session, author, "created")
+
+    return await resolve_named(
+        session, Author, names, label="author", by_slug=False, on_created=created
+    )
+
+
+async def _record(session: AsyncSession, author: Author, event: str) -> None:
+    await record_change(
+        session,
+        resource_type="authors",
+        resource_id=author.id,
+        event=event,
+        version=author.version,
+        # Authors are public resources, as tags are: readers hear of every change.
+        public=True,
+    )
+
+
+async def find_author(
+    session: AsyncSession, ref: str, *, principal: Principal, include_deleted: bool = False
+) -> Found[Author]:
+    return await find_resource(
+        session, Author, ref, sees_trash=include_deleted and principal.sees_drafts, label="author"
+    )
+
+
+def to_dict(row: Any) -> dict[str, Any]:
+    """The public shape of an author, from a row of ``repository.columns``."""
+    return {
+        "id": row.id,
+        "slug": row.slug,
+        "name": row.name,
+        "bio": row.bio,
+        "image_url": row.image_url,
+        "job_title": row.job_title,
+        "urls": list(row.urls),
+        "article_count": row.article_count,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+        "version": row.version,
+    }
+
+
+async def read_author(session: AsyncSession, author: Author, now: datetime) -> dict[str, Any]:
+    count = await repository.count_for(session, author, now)
+    return to_dict(SimpleNamespace(**_state(author), article_count=count, version=author.version))
+
+
+def _state(author: Author) -> dict[str, Any]:
+    """What an edit can change, and when it was made."""
+    return {
+        name: getattr(author, name)
+        for name in ("id", "slug", "name", *PROFILE, "created_at", "updated_at")
+    }
+
+
+async def list_authors(
+    session: AsyncSession, *, q: str | None, sort: AuthorSort, page: Page, now: datetime
+) -> tuple[list[dict[str, Any]], int, str | None]:
+    rows, total, next_cursor = await repository.list_page(
+        session, q=q, sort=sort, page=page, now=now
+    )
+    return [to_dict(r) for r in rows], total, next_cursor
+
+
+async def create_author(session: AsyncSession, *, data: AuthorCreate, now: datetime) -> Author:
+    await ensure_name_free(session, Author, data.name, None, label="author")
+    if data.slug is not None:
+        await ensure_slug_free(session, Author, data.slug)
+        slug = data.slug
+    else:
+        slug = await allocate_slug(session, Author, make_slug(data.name, fallback="author"))
+    await claim_slug(session, Author, slug)
+    author = Author(
+        id=uuid.uuid4(),
+        name=" ".join(data.name.split()),
+        name_key=fold_name(data.name),
+        slug=slug,
+        created_at=now,
+        updated_at=now,
+        **{name: getattr(data, name) for name in PROFILE},
+    )
+    session.add(author)
+    await session.flush()
+    await _record(session, author, "created")
+    return author
+
+
+async def update_author(
+    session: AsyncSession,
+    author: Author,
+    *,
+    values: dict[str, Any],
+    precondition: Precondition,
+    now: datetime,
+) -> Author:
+    precondition.check(author)
+    before = _state(author)
+    if values.get("name") is not None and values["name"] != author.name:
+        await ensure_name_free(session, Author, values["name"], author.id, label="author")
+        author.name = " ".join(values["name"].split())
+        author.name_key = fold_name(values["name"])
+    if values.get("slug") is not None and values["slug"] != author.slug:
+        await move_slug(session, author, values["slug"])
+    for name in PROFILE:
+        if name in values:
+            setattr(author, name, values[name] if name != "urls" else values[name] or [])
+    if _state(author) == before:
+        return author
+    author.updated_at = now
+    await flush_new_version(session, author)
+    await _record(session, author, "updated")
+    return author
+
+
+async def delete_author(
+    session: AsyncSession, author: Author, *, purge: bool, precondition: Precondition, now: datetime
+) -> None:
+    precondition.check(author)
+    await trash_or_purge(session, author, purge=purge, now=now)
+    await _record(session, author, "deleted")
