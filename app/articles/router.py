@@ -29,6 +29,7 @@ from app.articles.schemas import (
     ArticleRead,
     ArticleShown,
     ArticleUpdate,
+    CorrectionCreate,
     RelatedArticlePage,
 )
 from app.core.config import Settings
@@ -435,6 +436,36 @@ async def restore_article_revision(
     )
     return await idempotency.complete(
         await written_response(request, session, article.id, article.version, article.slug)
+    )
+
+
+@router.post(
+    "/{ref}/corrections",
+    status_code=201,
+    responses={
+        201: {"model": ArticleRead, "description": "The article, with the correction last."},
+        **problem_responses(401, 403, 404, 410, 412, 422, 428),
+    },
+)
+async def add_article_correction(
+    request: Request,
+    ref: Annotated[str, REF_PATH],
+    data: CorrectionCreate,
+    session: SessionDep,
+    principal: EditorDep,
+    now: NowDep,
+    precondition: PreconditionDep,
+    idempotency: IdempotencyDep,
+) -> Response:
+    """Publish a correction note: it joins the article's `corrections`, newest last."""
+    article = await _editable(session, ref, principal, now)
+    article = await service.add_correction(
+        session, article, text=data.text, principal=principal, precondition=precondition, now=now
+    )
+    return await idempotency.complete(
+        await written_response(
+            request, session, article.id, article.version, article.slug, status_code=201
+        )
     )
 
 

@@ -76,6 +76,16 @@ class ArticleFields(InputModel):
     entities: Annotated[list[MentionIn], Field(max_length=500)] = Field(default_factory=list)
 
 
+class CorrectionCreate(InputModel):
+    text: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+        Field(
+            description="The correction note readers see, e.g. what an earlier version got wrong."
+        ),
+    ]
+
+
 class ArticleCreate(ArticleFields):
     model_config = ConfigDict(
         json_schema_extra={

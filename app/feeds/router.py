@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from html import escape
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -109,13 +110,24 @@ def _item(article: Article, base: str) -> FeedItem:
         url=article.canonical_url or f"{base}/v1/articles/{article.slug}",
         title=article.title,
         summary=article.summary,
-        content_html=article.body_html,
+        content_html=article.body_html + _corrections_html(article.corrections),
         authors=tuple(article.authors),
         published_at=article.published_at,
         updated_at=article.updated_at,
         tags=tuple(link.tag.name for link in article.tag_links),
         image_url=(article.image or {}).get("url"),
     )
+
+
+def _corrections_html(corrections: Sequence[dict[str, str]]) -> str:
+    """The article's public corrections, after its body: feed readers show them with the story."""
+    if not corrections:
+        return ""
+    notes = "".join(
+        f"<p><strong>Correction ({escape(c['at'][:10])}):</strong> {escape(c['text'])}</p>"
+        for c in corrections
+    )
+    return f'<aside class="corrections">{notes}</aside>'
 
 
 def _last_modified(items: Sequence[FeedItem]) -> datetime | None:
