@@ -35,6 +35,7 @@ from app.core.ratelimit import MemoryCounter, RateLimitMiddleware, RedisCounter
 from app.core.schema import check_schema
 from app.entities.router import router as entities_router
 from app.feeds.router import router as feeds_router
+from app.formats.router import router as formats_router
 from app.keys.router import router as keys_router
 from app.linking.router import router as linking_router
 from app.linking.service import warm_up
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         bulk_router,
         articles_router,
+        formats_router,
         entities_router,
         tags_router,
         authors_router,

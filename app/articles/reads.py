@@ -8,7 +8,7 @@ loaded articles (``service.to_dict``); both give the same JSON.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -110,6 +110,20 @@ class Rendered:
     etag: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """Another rendering of an article's public shape (JSON-LD, ninjs), read as the JSON is.
+
+    ``key`` names what else the rendering depends on (the site's address…);
+    ``shows_trash`` lets editors read it for a trashed article too.
+    """
+
+    key: Hashable
+    media_type: str
+    render: Callable[[dict[str, Any]], Awaitable[Rendered]]
+    shows_trash: bool = False
 
 
 class RenderCache:

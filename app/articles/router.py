@@ -22,7 +22,7 @@ from app.articles.filters import (
     FiltersDep,
     parse_fields,
 )
-from app.articles.reads import Rendered
+from app.articles.reads import Document, Rendered
 from app.articles.schemas import (
     ArticleCreate,
     ArticlePage,
@@ -52,7 +52,6 @@ from app.core.responses import (
     collection_response,
     moved_response,
     no_content,
-    resource_response,
     stored_response,
 )
 from app.core.security import EditorDep, Principal, PrincipalDep, check_purge
@@ -79,23 +78,6 @@ def hot_context(request: Request) -> tuple[Settings, datetime]:
 
 def is_public(principal: Principal) -> bool:
     return not principal.sees_drafts
-
-
-def render(
-    request: Request,
-    article: Article,
-    principal: Principal,
-    settings: Settings,
-    *,
-    fields: tuple[str, ...] = ARTICLE_FIELDS,
-) -> Response:
-    return resource_response(
-        request,
-        service.to_dict(article, fields),
-        resource=article,
-        settings=settings,
-        public=is_public(principal),
-    )
 
 
 async def written_response(
@@ -217,9 +199,25 @@ async def get_article(
     fields: FieldsQuery = None,
 ) -> Response:
     """One article by id or slug."""
+    return await article_response(
+        request, session, ref, principal, fields=parse_fields(fields, ARTICLE_FIELDS)
+    )
+
+
+async def article_response(
+    request: Request,
+    session: AsyncSession,
+    ref: str,
+    principal: Principal,
+    *,
+    fields: tuple[str, ...],
+    document: Document | None = None,
+) -> Response:
+    """One article, as JSON or as ``document``: who may see it, its ETag and cache headers,
+    304s and 301s are the same for every rendering."""
     settings, now = hot_context(request)
-    chosen = parse_fields(fields, ARTICLE_FIELDS)
     public = is_public(principal)
+    media_type = "application/json" if document is None else document.media_type
     # The version alone says whether the client's copy is current, and keys
     # the rendered JSON: neither needs the article loaded.
     current = await service.current_version(session, ref, principal=principal, now=now)
@@ -230,12 +228,12 @@ async def get_article(
                 settings, public=public, etag=etag, last_modified=current.updated_at
             )
             return Response(status_code=304, headers=headers)
-        body = await service.article_body(session, current, chosen)
+        body = await service.article_body(session, current, fields, now, document)
         if body is not None:
             return cached_body(
                 request,
                 body,
-                media_type="application/json",
+                media_type=media_type,
                 settings=settings,
                 public=public,
                 etag=etag,
@@ -243,10 +241,23 @@ async def get_article(
             )
     # Not visible to this principal, a former slug, or changed meanwhile: the
     # full look-up says which (404, 410, 301) or renders what is there now.
-    found = await service.find_article(session, ref, principal=principal, now=now)
+    shows_trash = document is not None and document.shows_trash
+    found = await service.find_article(
+        session, ref, principal=principal, now=now, include_deleted=shows_trash
+    )
     if found.item is None:
         return moved_response(request, found, settings=settings, public=public)
-    return render(request, found.item, principal, settings, fields=chosen)
+    article = found.item
+    rendered = await service.render_article(service.to_dict(article, fields), document)
+    return cached_body(
+        request,
+        rendered.body,
+        media_type=media_type,
+        settings=settings,
+        public=public,
+        etag=version_etag(article.id, article.version),
+        last_modified=article.updated_at,
+    )
 
 
 async def _editable(

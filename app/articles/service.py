@@ -251,20 +251,32 @@ async def current_version(
 
 
 async def article_body(
-    session: AsyncSession, current: Row[Any], fields: tuple[str, ...]
+    session: AsyncSession,
+    current: Row[Any],
+    fields: tuple[str, ...],
+    now: datetime,
+    document: reads.Document | None = None,
 ) -> bytes | None:
-    """The JSON of the article ``current_version`` found, or None if it changed since."""
-    key = (current.id, current.version, fields)
-    kept = _bodies.get(current.position, key)
+    """The JSON (or ``document``) of the article ``current_version`` found, or None if it
+    changed since."""
+    key = (current.id, current.version, fields, None if document is None else document.key)
+    kept = _bodies.get(current.position, key, now)
     if kept is not None:
         return kept.body
     columns = repository.columns_of(fields)
     row = await repository.read_row(session, current.id, current.version, columns)
     if row is None:
         return None
-    body = dumps((await reads.shape(session, [row], fields))[0])
-    _bodies.put(current.position, key, reads.Rendered(body))
-    return body
+    rendered = await render_article((await reads.shape(session, [row], fields))[0], document)
+    _bodies.put(current.position, key, rendered)
+    return rendered.body
+
+
+async def render_article(
+    content: dict[str, Any], document: reads.Document | None = None
+) -> reads.Rendered:
+    """An article's public shape as JSON, or as ``document`` renders it."""
+    return reads.Rendered(dumps(content)) if document is None else await document.render(content)
 
 
 async def stored_json(session: AsyncSession, article_id: uuid.UUID, version: int) -> dict[str, Any]:

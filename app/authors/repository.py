@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, Literal
 
@@ -72,3 +74,13 @@ async def list_page(
         descending=sort == "-article_count",
         page=page,
     )
+
+
+async def profiles(session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """(id, job_title, image_url, urls) of these authors, by id."""
+    if not ids:
+        return {}
+    statement = select(Author.id, Author.job_title, Author.image_url, Author.urls).where(
+        Author.id.in_(list(ids))
+    )
+    return {row.id: row for row in await session.execute(statement)}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -162,3 +162,8 @@ async def delete_author(
     precondition.check(author)
     await trash_or_purge(session, author, purge=purge, now=now)
     await _record(session, author, "deleted")
+
+
+async def profiles(session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """The job title, image and links of these authors, by id (for structured documents)."""
+    return await repository.profiles(session, ids)

@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     require_if_match: bool = False
     base_url: str | None = None
 
+    # The organization named as publisher in JSON-LD; its logo's URL.
+    publisher_name: str = Field(default="Lede", min_length=1, max_length=200)
+    publisher_logo: str | None = None
+
     cache_max_age: int = Field(default=60, ge=0)
     cache_stale_while_revalidate: int = Field(default=300, ge=0)
 

@@ -329,3 +329,13 @@ async def repoint_redirects(
         .values(target_id=target_id)
         .execution_options(synchronize_session=False)
     )
+
+
+async def external_ids(
+    session: AsyncSession, ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """The external ids (``{"wikidata": "Q912"}``) of these entities."""
+    if not ids:
+        return {}
+    statement = select(Entity.id, Entity.external_ids).where(Entity.id.in_(list(ids)))
+    return {row.id: row.external_ids for row in await session.execute(statement)}

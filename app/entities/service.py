@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -381,3 +381,10 @@ async def merge_entity(
     await _record(session, source, "deleted")
     await _record(session, target, "updated")
     return target
+
+
+async def external_ids(
+    session: AsyncSession, ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """The external ids of these entities, by id (for structured documents)."""
+    return await repository.external_ids(session, ids)
