@@ -4,7 +4,7 @@
 benchmarks only need the rows that path would leave behind, and need 100 000
 of them in minutes. So this module derives them the way the write path does
 (``render_body``, ``derive_summary``, ``count_words``, slugs with ``-2``
-suffixes, folded tag and entity names, automatic mentions with spans into
+suffixes, folded tag, author and entity names, automatic mentions with spans into
 ``body_text``) and bulk-inserts them with SQLAlchemy Core, one transaction per
 batch, into a database already migrated to head. The stories are generated in
 a child process while the parent inserts the previous batch, so the two cores
@@ -49,14 +49,25 @@ class Batch:
     entities: list[dict[str, Any]] = field(default_factory=list)
     entity_names: list[dict[str, Any]] = field(default_factory=list)
     tags: list[dict[str, Any]] = field(default_factory=list)
+    authors: list[dict[str, Any]] = field(default_factory=list)
     articles: list[dict[str, Any]] = field(default_factory=list)
     article_tags: list[dict[str, Any]] = field(default_factory=list)
+    article_authors: list[dict[str, Any]] = field(default_factory=list)
     mentions: list[dict[str, Any]] = field(default_factory=list)
 
 
 TABLES: tuple[tuple[str, Table], ...] = tuple(
     (name, Base.metadata.tables[name])
-    for name in ("entities", "entity_names", "tags", "articles", "article_tags", "mentions")
+    for name in (
+        "entities",
+        "entity_names",
+        "tags",
+        "authors",
+        "articles",
+        "article_tags",
+        "article_authors",
+        "mentions",
+    )
 )
 
 
@@ -121,8 +132,10 @@ class _RowMaker:
     def __init__(self, matcher: EntityMatcher) -> None:
         self.matcher = matcher
         self.article_slugs = _Slugs()
-        self.tag_slugs = _Slugs()
-        self.tag_ids: dict[str, uuid.UUID] = {}
+        self.tags = _Named("tags", "tag", {"description": None})
+        self.authors = _Named(
+            "authors", "author", {"bio": None, "image_url": None, "job_title": None, "urls": []}
+        )
 
     def add(self, batch: Batch, payload: dict[str, Any]) -> None:
         article_id = uuid.uuid4()
@@ -163,9 +176,13 @@ class _RowMaker:
                 "deleted_at": None,
             }
         )
-        for position, tag_id in enumerate(self._tags(batch, payload.get("tags", []))):
+        for position, tag_id in enumerate(self.tags.ids(batch, payload.get("tags", []))):
             batch.article_tags.append(
                 {"article_id": article_id, "tag_id": tag_id, "position": position}
+            )
+        for position, author_id in enumerate(self.authors.ids(batch, payload.get("authors", []))):
+            batch.article_authors.append(
+                {"article_id": article_id, "author_id": author_id, "position": position}
             )
         spans: dict[str, list[list[int]]] = {}
         for match in self.matcher.find(rendered.text):
@@ -186,29 +203,40 @@ class _RowMaker:
             for entity_id, found in spans.items()
         ]
 
-    def _tags(self, batch: Batch, names: list[str]) -> list[uuid.UUID]:
+
+class _Named:
+    """Tags or authors, met by name: one row for each name, whatever its case and accents."""
+
+    def __init__(self, table: str, fallback: str, extra: dict[str, Any]) -> None:
+        self.table = table
+        self.fallback = fallback
+        self.extra = extra
+        self.slugs = _Slugs()
+        self.known: dict[str, uuid.UUID] = {}
+
+    def ids(self, batch: Batch, names: list[str]) -> list[uuid.UUID]:
         ids: list[uuid.UUID] = []
         for written in names:
             name = " ".join(written.split())
             key = fold_name(name)
-            tag_id = self.tag_ids.get(key)
-            if tag_id is None:
-                tag_id = self.tag_ids[key] = uuid.uuid4()
-                batch.tags.append(
+            row_id = self.known.get(key)
+            if row_id is None:
+                row_id = self.known[key] = uuid.uuid4()
+                getattr(batch, self.table).append(
                     {
-                        "id": tag_id,
-                        "slug": self.tag_slugs.take(make_slug(name, fallback="tag")),
+                        "id": row_id,
+                        "slug": self.slugs.take(make_slug(name, fallback=self.fallback)),
                         "name": name,
                         "name_key": key,
-                        "description": None,
+                        **self.extra,
                         "version": 1,
                         "created_at": _CREATED,
                         "updated_at": _CREATED,
                         "deleted_at": None,
                     }
                 )
-            if tag_id not in ids:
-                ids.append(tag_id)
+            if row_id not in ids:
+                ids.append(row_id)
         return ids
 
 

@@ -22,6 +22,8 @@ from app.articles import repository
 from app.articles.repository import LINKED
 
 FIRST_OF_NONE = 1 << 30
+# Linked fields of {id, slug, name}, read in one query.
+NAMED = frozenset({"tags", "bylines"})
 
 
 def mention_order(spans: Sequence[Sequence[int]], name: str) -> tuple[int, str]:
@@ -63,12 +65,13 @@ async def shape(
     tags: dict[uuid.UUID, list[dict[str, Any]]] = {i: [] for i in ids}
     bylines: dict[uuid.UUID, list[dict[str, Any]]] = {i: [] for i in ids}
     found: dict[uuid.UUID, list[tuple[tuple[int, str], dict[str, Any]]]] = {i: [] for i in ids}
-    if ids and "tags" in fields:
-        for article_id, tag_id, slug, name in await repository.tag_rows(session, ids):
-            tags[article_id].append({"id": tag_id, "slug": slug, "name": name})
-    if ids and "bylines" in fields:
-        for article_id, author_id, slug, name in await repository.byline_rows(session, ids):
-            bylines[article_id].append({"id": author_id, "slug": slug, "name": name})
+    named = NAMED.intersection(fields)
+    if ids and named:
+        lists = {"tags": tags, "bylines": bylines}
+        for field, article_id, item_id, slug, name, _ in await repository.link_rows(
+            session, ids, named
+        ):
+            lists[field][article_id].append({"id": item_id, "slug": slug, "name": name})
     if ids and "entities" in fields:
         for mention_row in await repository.mention_rows(session, ids):
             article_id, entity_id, slug, name, kind, count, spans_json, source = mention_row

@@ -21,8 +21,10 @@ from sqlalchemy import (
     cast,
     exists,
     func,
+    literal_column,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -247,15 +249,43 @@ async def read_row(
 
 
 TagRow = Row[uuid.UUID, uuid.UUID, str, str]
-BylineRow = TagRow
+# (field, article id, id, slug, name, position): a tag or a byline of an article.
+LinkRow = Row[str, uuid.UUID, uuid.UUID, str, str, int]
 MentionRow = Row[uuid.UUID, uuid.UUID, str, str, str, int, str, str]
 
-_TAGS = (
-    select(ARTICLE_TAGS.c.article_id, TAGS.c.id, TAGS.c.slug, TAGS.c.name)
-    .join_from(ARTICLE_TAGS, TAGS, TAGS.c.id == ARTICLE_TAGS.c.tag_id)
-    .where(ARTICLE_TAGS.c.article_id.in_(IDS))
-    .order_by(ARTICLE_TAGS.c.position)
+
+def _links(field: str, link: Any, named: Any, key: Any, *where: ColumnElement[bool]) -> Select[Any]:
+    """The ``field`` rows of articles: ``link`` rows joined to ``named`` on ``key``."""
+    return (
+        select(
+            literal_column(f"'{field}'").label("field"),
+            link.c.article_id,
+            named.c.id,
+            named.c.slug,
+            named.c.name,
+            link.c.position,
+        )
+        .join_from(link, named, named.c.id == key)
+        .where(link.c.article_id.in_(IDS), *where)
+    )
+
+
+_TAG_LINKS = _links("tags", ARTICLE_TAGS, TAGS, ARTICLE_TAGS.c.tag_id)
+# A trashed author leaves the bylines at once.
+_BYLINE_LINKS = _links(
+    "bylines",
+    ARTICLE_AUTHORS,
+    AUTHORS,
+    ARTICLE_AUTHORS.c.author_id,
+    AUTHORS.c.deleted_at.is_(None),
 )
+_BY_POSITION: ColumnElement[int] = literal_column("position")
+# Tags and bylines in one round trip when a read shows both, as most do.
+_LINK_STATEMENTS: dict[frozenset[str], Executable] = {
+    frozenset({"tags"}): _TAG_LINKS.order_by(_BY_POSITION),
+    frozenset({"bylines"}): _BYLINE_LINKS.order_by(_BY_POSITION),
+    frozenset({"tags", "bylines"}): union_all(_TAG_LINKS, _BYLINE_LINKS).order_by(_BY_POSITION),
+}
 _MENTIONS = (
     select(
         MENTIONS.c.article_id,
@@ -273,22 +303,18 @@ _MENTIONS = (
 )
 
 
-_BYLINES = (
-    select(ARTICLE_AUTHORS.c.article_id, AUTHORS.c.id, AUTHORS.c.slug, AUTHORS.c.name)
-    .join_from(ARTICLE_AUTHORS, AUTHORS, AUTHORS.c.id == ARTICLE_AUTHORS.c.author_id)
-    .where(ARTICLE_AUTHORS.c.article_id.in_(IDS), AUTHORS.c.deleted_at.is_(None))
-    .order_by(ARTICLE_AUTHORS.c.position)
-)
+async def link_rows(
+    session: AsyncSession, ids: Sequence[uuid.UUID], fields: frozenset[str]
+) -> Sequence[LinkRow]:
+    """(field, article id, id, slug, name, position) of these articles' tags and/or bylines
+    (``fields``), each in their order."""
+    return (await _execute(session, _LINK_STATEMENTS[fields], {"ids": ids})).all()
 
 
-async def byline_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[BylineRow]:
-    """(article id, author id, slug, name) of these articles' bylines, in their order."""
-    return (await _execute(session, _BYLINES, {"ids": ids})).all()
-
-
-async def tag_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[TagRow]:
+async def tag_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[TagRow]:
     """(article id, tag id, slug, name) of these articles' tags, in their order."""
-    return (await _execute(session, _TAGS, {"ids": ids})).all()
+    rows = await link_rows(session, ids, frozenset({"tags"}))
+    return [row[1:5] for row in rows]  # type: ignore[misc]
 
 
 async def mention_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[MentionRow]:
