@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse
 
 from app import health
 from app.articles.bulk import router as bulk_router
+from app.articles.documents import router as documents_router
 from app.articles.router import router as articles_router
 from app.articles.schedule import ReleaseAwareCacheMiddleware
 from app.authors.router import router as authors_router
@@ -35,7 +36,6 @@ from app.core.ratelimit import MemoryCounter, RateLimitMiddleware, RedisCounter
 from app.core.schema import check_schema
 from app.entities.router import router as entities_router
 from app.feeds.router import router as feeds_router
-from app.formats.router import router as formats_router
 from app.keys.router import router as keys_router
 from app.linking.router import router as linking_router
 from app.linking.service import warm_up
@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         bulk_router,
         articles_router,
-        formats_router,
+        documents_router,
         entities_router,
         tags_router,
         authors_router,

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from app.articles.filters import ArticleFilters
 from app.authors import service
 from app.authors.repository import AuthorSort
-from app.authors.schemas import AuthorCreate, AuthorRead, AuthorUpdate
+from app.authors.schemas import AuthorCreate, AuthorPage, AuthorRead, AuthorUpdate
 from app.core.db import SessionDep
 from app.core.deps import NowDep, SettingsDep
 from app.core.errors import problem_responses
@@ -23,9 +23,7 @@ REF_PATH = Path(description="An author id or slug; a former slug answers 301 to 
 Q = Query(max_length=200, description="Start of the name or of any word of it, for typeahead.")
 
 
-@router.get(
-    "", responses={200: {"description": "A page of authors."}, **problem_responses(401, 422)}
-)
+@router.get("", response_model=AuthorPage, responses=problem_responses(401, 422))
 async def list_authors(
     request: Request,
     session: SessionDep,

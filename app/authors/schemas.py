@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from app.articles.schemas import Url
-from app.core.schemas import InputModel, ShortText, Slug
+from app.core.schemas import Collection, InputModel, ShortText, Slug
 
 Bio = Annotated[str, StringConstraints(max_length=5000)]
 JobTitle = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -46,3 +46,7 @@ class AuthorRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+
+
+class AuthorPage(Collection[AuthorRead]):
+    """A page of authors."""

@@ -26,6 +26,7 @@ TAGS = [
     {"name": "articles", "description": "Stories: create, read, edit, trash, history, related."},
     {"name": "entities", "description": "People, organizations, places and events stories name."},
     {"name": "tags", "description": "Editorial tags."},
+    {"name": "authors", "description": "The people bylines name, with pages of their own."},
     {"name": "search", "description": "Full-text search over articles."},
     {"name": "linking", "description": "Find known entities and candidate names in a text."},
     {"name": "feeds", "description": "RSS 2.0, Atom 1.0 and JSON Feed 1.1 of the newest stories."},

@@ -27,11 +27,38 @@ router = APIRouter(prefix="/v1/articles", tags=["articles"])
 
 # The article's fields, and whether it is in the trash (ninjs says so to editors).
 FIELDS = (*ARTICLE_FIELDS, "deleted_at")
+# What the documents always carry; the standards they follow define the rest.
+NEWS_ARTICLE = {
+    "type": "object",
+    "description": "https://schema.org/NewsArticle, as Google's article structured data reads it.",
+    "required": ["@context", "@type", "headline", "dateModified", "publisher"],
+    "properties": {
+        "@context": {"type": "string", "enum": ["https://schema.org"]},
+        "@type": {"type": "string", "enum": ["NewsArticle"]},
+        "headline": {"type": "string"},
+        "dateModified": {"type": "string", "format": "date-time"},
+        "publisher": {"type": "object"},
+    },
+}
+NINJS_ITEM = {
+    "type": "object",
+    "description": "IPTC ninjs 2.2 (https://iptc.org/std/ninjs/ninjs-schema_2.2.json).",
+    "required": ["uri", "type", "version", "pubstatus", "headlines"],
+    "properties": {
+        "uri": {"type": "string", "format": "uri"},
+        "type": {"type": "string", "enum": ["text"]},
+        "version": {"type": "string"},
+        "pubstatus": {"type": "string", "enum": ["usable", "withheld", "canceled"]},
+        "headlines": {"type": "array", "items": {"type": "object"}},
+    },
+}
 
 
-def _responses(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
+def _responses(
+    media_type: str, description: str, schema: dict[str, Any]
+) -> dict[int | str, dict[str, Any]]:
     return {
-        200: {"description": description, "content": {media_type: {}}},
+        200: {"description": description, "content": {media_type: {"schema": schema}}},
         301: {"description": "A former slug: moved to the current one."},
         304: {"description": "Not modified."},
         **problem_responses(401, 404, 410),
@@ -46,7 +73,7 @@ def _site(request: Request) -> Site:
 @router.get(
     "/{ref}/schema.jsonld",
     response_class=Response,
-    responses=_responses("application/ld+json", "A schema.org NewsArticle."),
+    responses=_responses("application/ld+json", "A schema.org NewsArticle.", NEWS_ARTICLE),
 )
 async def get_article_jsonld(
     request: Request, ref: Annotated[str, REF_PATH], session: SessionDep, principal: PrincipalDep
@@ -67,7 +94,7 @@ async def get_article_jsonld(
 @router.get(
     "/{ref}/ninjs",
     response_class=Response,
-    responses=_responses("application/json", "An IPTC ninjs 2.2 item."),
+    responses=_responses("application/json", "An IPTC ninjs 2.2 item.", NINJS_ITEM),
 )
 async def get_article_ninjs(
     request: Request, ref: Annotated[str, REF_PATH], session: SessionDep, principal: PrincipalDep
