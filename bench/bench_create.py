@@ -86,6 +86,8 @@ def _rows(
                 "updated_at": now,
                 "version": 1,
                 "deleted_at": None,
+                # As if made through their own endpoint: public at once.
+                "public_from": now,
             }
         )
         keys: dict[str, dict[str, Any]] = {}

@@ -168,6 +168,8 @@ async def load(database: Database, count: int, seed: int) -> None:
                             "version": 1,
                             "created_at": now,
                             "updated_at": now,
+                            # Search's facets show the tags of what readers see.
+                            "public_from": now,
                         }
                     )
                 links.append({"article_id": row["id"], "tag_id": tags[key], "position": position})

@@ -114,6 +114,8 @@ def _entity_rows(batch: Batch, payloads: list[dict[str, Any]]) -> EntityMatcher:
                 "created_at": _CREATED,
                 "updated_at": _CREATED,
                 "deleted_at": None,
+                # As if made through their own endpoint: public at once.
+                "public_from": _CREATED,
             }
         )
         keys: set[str] = set()
@@ -233,6 +235,7 @@ class _Named:
                         "created_at": _CREATED,
                         "updated_at": _CREATED,
                         "deleted_at": None,
+                        "public_from": _CREATED,
                     }
                 )
             if row_id not in ids:

@@ -243,6 +243,7 @@ ROUND_TRIP: list[dict[str, Any]] = [
         "language": "en-GB",
         "status": "published",
         "published_at": "2023-07-01T08:00:00Z",
+        "expires_at": "2099-07-01T08:00:00Z",
         "image": {"url": "https://img.example/a.jpg", "caption": "Troops", "alt": "Soldiers"},
         "tags": ["Mali", "UN peacekeeping"],
         "entities": [{"slug": "minusma"}],
@@ -319,6 +320,7 @@ async def test_export_then_import_into_an_empty_database_round_trips(
     assert by_slug["just-a-draft"]["summary"] == "Set by hand."
     assert by_slug["explainer-withdrawal"]["entities"] == [{"slug": "minusma"}]
     assert by_slug["explainer-withdrawal"]["tags"] == ["Mali", "UN peacekeeping"]
+    assert by_slug["explainer-withdrawal"]["expires_at"] == "2099-07-01T08:00:00Z"
     assert slugs[-1] == "just-a-draft"  # the last changed
 
     async with empty_lede(tmp_path / "target.db") as target:

@@ -130,3 +130,47 @@ async def test_bylines_of_stored_articles_become_authors(empty_url: str) -> None
         ("Ann Writer", 1),
         ("Bob Réporter", 2),
     ]
+
+
+async def test_expiry_migration_keeps_what_readers_saw(empty_url: str) -> None:
+    """Tags and entities stored before it: public unless only hidden stories carry them."""
+    await asyncio.to_thread(upgrade, empty_url, "f44d7cc9571c")
+    database = Database.from_settings(make_settings(empty_url))
+    article = "00000000-0000-0000-0000-00000000000{}".format
+    tag = "10000000-0000-0000-0000-00000000000{}".format
+    statements = [
+        "INSERT INTO articles (id, slug, title, summary_derived, body, body_format, body_html,"
+        " body_text, authors, language, status, published_at, word_count,"
+        " reading_time_minutes, version, created_at, updated_at) VALUES"
+        f" ('{article(0)}', 'open', 'Open', false, '', 'text', '', '', '[]', 'en', 'published',"
+        " '2024-02-01 00:00:00', 0, 0, 1, '2024-01-01 00:00:00', '2024-01-01 00:00:00'),"
+        f" ('{article(1)}', 'quiet', 'Quiet', false, '', 'text', '', '', '[]', 'en', 'draft',"
+        " NULL, 0, 0, 1, '2024-01-01 00:00:00', '2024-01-01 00:00:00')",
+        *(
+            "INSERT INTO tags (id, slug, name, name_key, version, created_at, updated_at)"
+            f" VALUES ('{tag(i)}', '{name}', '{name}', '{name}', 1,"
+            " '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
+            for i, name in enumerate(("carried", "hidden", "alone"))
+        ),
+        *(
+            f"INSERT INTO article_tags VALUES ('{article(a)}', '{tag(t)}', 0)"
+            for a, t in ((0, 0), (1, 0), (1, 1))
+        ),
+    ]
+    try:
+        async with database.writer() as session, session.begin():
+            for statement in statements:
+                await session.execute(text(statement))
+        await asyncio.to_thread(upgrade, empty_url)
+        async with database.reader() as session:
+            rows = await session.execute(text("SELECT slug, public_from FROM tags ORDER BY slug"))
+            public = {slug: None if at is None else str(at)[:10] for slug, at in rows.all()}
+            assert public == {"alone": "2024-01-01", "carried": "2024-02-01", "hidden": None}
+            found = await session.scalar(
+                text("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'open'")
+                if empty_url.startswith("sqlite")
+                else text("SELECT count(*) FROM articles WHERE search_vector @@ 'open'")
+            )
+            assert found == 1
+    finally:
+        await database.dispose()

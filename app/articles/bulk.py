@@ -597,6 +597,7 @@ def to_input(article: Article) -> dict[str, Any]:
         "language": article.language,
         "status": article.status,
         "published_at": article.published_at,
+        "expires_at": article.expires_at,
         "canonical_url": article.canonical_url,
         "source": article.source,
         "image": article.image,

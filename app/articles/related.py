@@ -14,8 +14,9 @@ from sqlalchemy import Integer, func, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.articles.repository import ARTICLE_LOAD, visible_clause
+from app.articles.repository import ARTICLE_LOAD
 from app.models import Article, ArticleTag, Entity, Mention, Tag
+from app.models.visibility import visible_clause
 
 ENTITY_WEIGHT = 2
 TAG_WEIGHT = 1

@@ -1,4 +1,4 @@
-"""Article queries: the visibility rule, filters, sorts and keyset pages."""
+"""Article queries: filters, sorts and keyset pages, under the rule of models.visibility."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from sqlalchemy import (
     or_,
     select,
     union_all,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -35,6 +36,12 @@ from app.core.pagination import Page
 from app.core.repository import keyset_page
 from app.core.slugs import fold_name, is_uuid
 from app.models import Article, ArticleAuthor, ArticleTag, Author, Counter, Entity, Mention, Tag
+from app.models.visibility import (
+    TURNING_POINTS,
+    becomes_visible_clause,
+    listed_clause,
+    readable_clause,
+)
 
 ARTICLES = Article.__table__
 ARTICLE_TAGS = ArticleTag.__table__
@@ -53,31 +60,16 @@ ARTICLE_LOAD: tuple[ORMOption, ...] = (
 READ_LOAD: tuple[ORMOption, ...] = (
     selectinload(Article.tag_links)
     .selectinload(ArticleTag.tag)
-    .load_only(Tag.id, Tag.slug, Tag.name, raiseload=True),
+    .load_only(Tag.id, Tag.slug, Tag.name, Tag.deleted_at, raiseload=True),
     selectinload(Article.mentions)
     .selectinload(Mention.entity)
-    .load_only(Entity.id, Entity.slug, Entity.name, Entity.type, raiseload=True),
+    .load_only(Entity.id, Entity.slug, Entity.name, Entity.type, Entity.deleted_at, raiseload=True),
     selectinload(Article.author_links)
     .selectinload(ArticleAuthor.author)
     .load_only(Author.id, Author.slug, Author.name, Author.deleted_at, raiseload=True),
 )
 # Fields that are rows of their own, not columns of ``articles``.
 LINKED = frozenset({"tags", "entities", "bylines"})
-
-
-def visible_clause(now: datetime | BindParameter[Any]) -> ColumnElement[bool]:
-    """What a reader may see: published, not scheduled, not trashed. Every reader path uses it."""
-    return and_(
-        Article.status == "published",
-        Article.published_at <= now,
-        Article.deleted_at.is_(None),
-    )
-
-
-def readable_clause(
-    *, sees_drafts: bool, now: datetime | BindParameter[Any]
-) -> ColumnElement[bool]:
-    return Article.deleted_at.is_(None) if sees_drafts else visible_clause(now)
 
 
 def _author_clause(ref: str) -> ColumnElement[bool]:
@@ -270,8 +262,8 @@ def _links(field: str, link: Any, named: Any, key: Any, *where: ColumnElement[bo
     )
 
 
-_TAG_LINKS = _links("tags", ARTICLE_TAGS, TAGS, ARTICLE_TAGS.c.tag_id)
-# A trashed author leaves the bylines at once.
+# A trashed tag or author leaves every article at once, not at the article's next save.
+_TAG_LINKS = _links("tags", ARTICLE_TAGS, TAGS, ARTICLE_TAGS.c.tag_id, TAGS.c.deleted_at.is_(None))
 _BYLINE_LINKS = _links(
     "bylines",
     ARTICLE_AUTHORS,
@@ -299,7 +291,7 @@ _MENTIONS = (
         MENTIONS.c.source,
     )
     .join_from(MENTIONS, ENTITIES, ENTITIES.c.id == MENTIONS.c.entity_id)
-    .where(MENTIONS.c.article_id.in_(IDS))
+    .where(MENTIONS.c.article_id.in_(IDS), ENTITIES.c.deleted_at.is_(None))
 )
 
 
@@ -378,12 +370,13 @@ async def change_position(session: AsyncSession) -> int:
 
 
 async def next_release(session: AsyncSession, now: datetime) -> datetime | None:
-    """When the next scheduled article goes live."""
-    return await session.scalar(
-        select(func.min(Article.published_at)).where(
-            Article.status == "published", Article.published_at > now, Article.deleted_at.is_(None)
-        )
-    )
+    """When readers next see a change with no write: a scheduled story goes live or one expires."""
+    soonest = [
+        select(func.min(moment)).where(listed_clause(), moment > now).scalar_subquery()
+        for moment in TURNING_POINTS
+    ]
+    row = (await session.execute(select(*soonest))).one()
+    return min((moment for moment in row if moment is not None), default=None)
 
 
 def _version_statement(*, by_id: bool, sees_drafts: bool) -> Select[Any]:
@@ -409,3 +402,52 @@ async def current_version(
     statement = _VERSIONS[by_id, sees_drafts]
     params = {"ref": uuid.UUID(ref) if by_id else ref, "now": now}
     return (await _execute(session, statement, params)).first()
+
+
+# Tags and entities that came in through a hidden article -----------------------
+
+CarriedRow = Row[uuid.UUID, int, datetime | None]
+
+
+def _publish_statement(target: Any, links: Any, column: Any) -> Any:
+    """Set ``public_from`` of the ``target`` rows (tags or entities) linked to the
+    articles ``ids`` through ``links``, or waiting for a scheduled story."""
+    public_from = (
+        select(func.min(Article.published_at))
+        .select_from(links)
+        .join(Article, Article.id == links.c.article_id)
+        .where(column == target.c.id, becomes_visible_clause(NOW))
+        .scalar_subquery()
+    )
+    carried = select(column).where(links.c.article_id.in_(IDS))
+    # Those a scheduled story was to make public may have to wait longer, or for nothing.
+    pending = select(target.c.id).where(target.c.public_from > NOW)
+    return (
+        update(target)
+        .where(
+            target.c.id.in_(carried.union(pending)),
+            or_(target.c.public_from.is_(None), target.c.public_from > NOW),
+            target.c.public_from.is_distinct_from(public_from),
+        )
+        .values(public_from=public_from)
+        .returning(target.c.id, target.c.version, target.c.public_from)
+    )
+
+
+_PUBLISH_TAGS = _publish_statement(TAGS, ARTICLE_TAGS, ARTICLE_TAGS.c.tag_id)
+_PUBLISH_ENTITIES = _publish_statement(ENTITIES, MENTIONS, MENTIONS.c.entity_id)
+
+
+async def publish_carried(
+    session: AsyncSession, article_ids: Sequence[uuid.UUID], now: datetime
+) -> tuple[list[CarriedRow], list[CarriedRow]]:
+    """Make public the tags and entities of these articles that a public (or
+    scheduled) article now carries, from its publication time; and hide again
+    one still waiting for a scheduled story that no longer comes.
+
+    The (id, version, public_from) of the tags, then of the entities, that changed.
+    """
+    params = {"ids": list(article_ids), "now": now}
+    tags = list((await _execute(session, _PUBLISH_TAGS, params)).all())
+    entities = list((await _execute(session, _PUBLISH_ENTITIES, params)).all())
+    return tags, entities

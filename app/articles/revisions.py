@@ -55,8 +55,9 @@ async def restore_revision(
     if row is None:
         raise NotFound(f"The article has no earlier version {version}.")
     values = {k: v for k, v in row.snapshot.items() if k != "slug"}
-    if values["published_at"] is not None:
-        values["published_at"] = datetime.fromisoformat(values["published_at"])
+    for name in ("published_at", "expires_at"):
+        if values.get(name) is not None:
+            values[name] = datetime.fromisoformat(values[name])
     return await service.update_article(
         session, article, values=values, principal=principal, precondition=precondition, now=now
     )
@@ -77,5 +78,5 @@ async def untrash(
         article.updated_at = now
         article.updated_by = principal.actor
         await flush_new_version(session, article)
-        await service.record_event(session, article, "updated")
+        await service.record_event(session, article, "updated", now=now)
     return article

@@ -1,8 +1,9 @@
-"""Scheduled stories go live with no job, so no public response may be cached past that moment.
+"""Scheduled stories go live and expiring ones lapse with no job, so no public
+response may be cached past the next such moment.
 
 HAZARDS: anything cached about a collection (its page, its total, its ETag)
-changes when the next scheduled article's time comes. Lede keeps no such cache
-itself; this caps what it lets browsers and CDNs keep.
+changes when the next scheduled article's time comes, or the next expiry.
+This caps what Lede lets browsers and CDNs keep.
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ import re
 import time
 from datetime import datetime
 
-from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.articles.repository import next_release
 from app.core.db import Database
-from app.models import Article
 from app.models.base import utcnow
 
 # How long a worker trusts what it read about the next release (writes made in
@@ -26,7 +26,7 @@ _MAX_AGE = re.compile(rb"max-age=(\d+)")
 
 
 class NextRelease:
-    """When the next scheduled article goes live, read at most once a second."""
+    """When the next story goes live or expires, read at most once a second."""
 
     def __init__(self) -> None:
         self._checked = -math.inf
@@ -40,19 +40,13 @@ class NextRelease:
             self._at is not None and self._at <= now
         ):
             async with database.reader() as session:
-                self._at = await session.scalar(
-                    select(func.min(Article.published_at)).where(
-                        Article.status == "published",
-                        Article.published_at > now,
-                        Article.deleted_at.is_(None),
-                    )
-                )
+                self._at = await next_release(session, now)
             self._checked = time.monotonic()
         return self._at
 
 
 class ReleaseAwareCacheMiddleware:
-    """Lower ``max-age`` of public GET responses so none outlives the next release."""
+    """Lower ``max-age`` of public GET responses so none outlives the next release or expiry."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

@@ -69,6 +69,8 @@ class ArticleFields(InputModel):
     language: Language = "en"
     status: ArticleStatus = "draft"
     published_at: UtcTime | None = None
+    # After it readers no longer see the story; must come after published_at.
+    expires_at: UtcTime | None = None
     canonical_url: Url | None = None
     source: Annotated[str, StringConstraints(max_length=200)] | None = None
     image: ImageIn | None = None
@@ -178,6 +180,9 @@ class ArticleSummary(BaseModel):
     language: str
     status: ArticleStatus
     published_at: datetime | None
+    expires_at: datetime | None = Field(
+        description="When the story stops being public (after published_at), if it does."
+    )
     canonical_url: str | None
     source: str | None
     image: Image | None

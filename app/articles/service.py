@@ -17,8 +17,8 @@ from app.articles.content import count_words, derive_summary, reading_time_minut
 from app.articles.filters import ARTICLE_FIELDS, ArticleFilters, ArticleSort
 from app.articles.schemas import ArticleCreate, MentionIn
 from app.authors import service as authors_service
-from app.changes.service import Event, record_changes
-from app.core.errors import Conflict, Gone, NotFound
+from app.changes.service import Event, record_changes, withdraw_pending
+from app.core.errors import Conflict, Gone, NotFound, invalid
 from app.core.http import dumps
 from app.core.pagination import Page
 from app.core.repository import (
@@ -37,7 +37,13 @@ from app.core.slugs import could_be_ref, fold_name, make_slug
 from app.entities import service as entities_service
 from app.linking import service as linking_service
 from app.linking.service import ArticleText, Linked, LinkOptions
-from app.models import Article, ArticleAuthor, ArticleRevision, ArticleTag, Entity, Mention
+from app.models import Article, ArticleAuthor, ArticleRevision, ArticleTag, Entity, Mention, Tag
+from app.models.visibility import (
+    becomes_visible,
+    is_visible,
+    readable_clause,
+    was_visible_when_trashed,
+)
 from app.tags import service as tags_service
 
 # Writes that do not say otherwise (bulk import, the CLI, the demo) link entities.
@@ -55,6 +61,7 @@ TRACKED = (
     "language",
     "status",
     "published_at",
+    "expires_at",
     "canonical_url",
     "source",
     "image",
@@ -62,15 +69,6 @@ TRACKED = (
     "entities",
     "corrections",
 )
-
-
-def is_visible(article: Article, now: datetime) -> bool:
-    return (
-        article.status == "published"
-        and article.published_at is not None
-        and article.published_at <= now
-        and article.deleted_at is None
-    )
 
 
 # Reads ---------------------------------------------------------------------
@@ -85,19 +83,22 @@ async def find_article(
     include_deleted: bool = False,
 ) -> Found[Article]:
     """The article ``ref`` names as this principal may see it; 404 / 410 otherwise."""
-    found = await find_by_ref(session, Article, ref, options=repository.ARTICLE_LOAD)
+    # A former slug leads only to what this principal may read: a reader asking
+    # for a hidden story's old slug learns what an unknown ref tells (SPEC §3).
+    found = await find_by_ref(
+        session,
+        Article,
+        ref,
+        options=repository.ARTICLE_LOAD,
+        moved_where=readable_clause(sees_drafts=principal.sees_drafts, now=now),
+    )
     article = found.item
     if article is None:
         if found.moved_to is None:
             raise NotFound(f"No article {ref!r}.")
         return found
     if article.deleted_at is not None and not (include_deleted and principal.sees_drafts):
-        was_public = principal.sees_drafts or (
-            article.status == "published"
-            and article.published_at is not None
-            and article.published_at <= now
-        )
-        if was_public:
+        if principal.sees_drafts or was_visible_when_trashed(article):
             raise Gone(f"The article {ref!r} has been deleted.")
         raise NotFound(f"No article {ref!r}.")
     if not principal.sees_drafts and not is_visible(article, now):
@@ -192,7 +193,7 @@ def _where(
     session: AsyncSession, filters: ArticleFilters, principal: Principal, now: datetime
 ) -> list[Any]:
     return [
-        repository.readable_clause(sees_drafts=principal.sees_drafts, now=now),
+        readable_clause(sees_drafts=principal.sees_drafts, now=now),
         *repository.filter_clauses(session, filters),
     ]
 
@@ -294,8 +295,7 @@ def to_dict(article: Article, fields: tuple[str, ...]) -> dict[str, Any]:
     for name in fields:
         if name == "tags":
             out["tags"] = [
-                {"id": link.tag.id, "slug": link.tag.slug, "name": link.tag.name}
-                for link in article.tag_links
+                {"id": tag.id, "slug": tag.slug, "name": tag.name} for tag in live_tags(article)
             ]
         elif name == "bylines":
             out["bylines"] = [
@@ -317,10 +317,16 @@ def to_dict(article: Article, fields: tuple[str, ...]) -> dict[str, Any]:
                     "source": m.source,
                 }
                 for m in sorted(article.mentions, key=_mention_order)
+                if m.entity.deleted_at is None
             ]
         else:
             out[name] = getattr(article, name)
     return out
+
+
+def live_tags(article: Article) -> list[Tag]:
+    """The article's tags as it shows them: a trashed tag leaves every article at once."""
+    return [link.tag for link in article.tag_links if link.tag.deleted_at is None]
 
 
 def _mention_order(mention: Mention) -> tuple[int, str]:
@@ -374,6 +380,7 @@ def snapshot(article: Any, *, tags: list[str], manual: list[str]) -> dict[str, A
         "language": article.language,
         "status": article.status,
         "published_at": article.published_at.isoformat() if article.published_at else None,
+        "expires_at": article.expires_at.isoformat() if article.expires_at else None,
         "canonical_url": article.canonical_url,
         "source": article.source,
         "image": article.image,
@@ -391,8 +398,10 @@ def _snapshot(article: Article) -> dict[str, Any]:
     )
 
 
-async def _set_tags(session: AsyncSession, article: Article, refs: list[str]) -> None:
-    tags = await tags_service.resolve_tags(session, refs)
+async def _set_tags(
+    session: AsyncSession, article: Article, refs: list[str], now: datetime
+) -> None:
+    tags = await tags_service.resolve_tags(session, refs, now=now)
     article.tag_links = [
         ArticleTag(tag_id=tag.id, tag=tag, position=i) for i, tag in enumerate(tags)
     ]
@@ -511,8 +520,11 @@ async def _apply(
         article.status = values["status"]
     if "published_at" in values:
         article.published_at = values["published_at"]
+    if "expires_at" in values:
+        article.expires_at = values["expires_at"]
     if article.status == "published" and article.published_at is None:
         article.published_at = now
+    check_expiry(article.published_at, article.expires_at)
     if "body" in values or "body_format" in values:
         _render_into(
             article,
@@ -523,7 +535,7 @@ async def _apply(
         article.summary = derive_summary(article.body_text)
         article.summary_derived = article.summary is not None
     if "tags" in values:
-        await _set_tags(session, article, values["tags"] or [])
+        await _set_tags(session, article, values["tags"] or [], now)
     manual = None
     if "entities" in values:
         refs = [MentionIn(**e) for e in values["entities"] or []]
@@ -533,43 +545,75 @@ async def _apply(
         await _set_mentions(session, article, manual, text_changed=text_changed, linking=linking)
 
 
-def _event(
-    article_id: uuid.UUID,
-    version: int,
-    *,
-    event: str,
-    status: str,
-    published_at: datetime | None,
-    deleted: bool,
-    was_public: bool = False,
-) -> Event:
-    # Readers hear of a published (or scheduled) article from its publication
-    # time on, and at once of a change that took a public one away from them,
-    # so that copies they keep can drop it.
-    live = event != "deleted" and status == "published" and not deleted
-    return Event(
-        "articles",
-        article_id,
-        event,
-        version,
-        public=live or was_public,
-        visible_from=published_at if live and not was_public else None,
-    )
+def _events(article: Any, event: str, *, now: datetime, was_public: bool) -> list[Event]:
+    """The change-feed events of a write to ``article`` (an ``Article``, or its row).
+
+    Readers hear of a published (or scheduled) article from its publication
+    time on, of its expiry when it comes, and at once of a change that took a
+    public one away from them, so that copies they keep can drop it.
+    """
+    live = event != "deleted" and becomes_visible(article, now)
+    events = [
+        Event(
+            "articles",
+            article.id,
+            event,
+            article.version,
+            public=live or was_public,
+            visible_from=article.published_at if live and not was_public else None,
+        )
+    ]
+    if live and article.expires_at is not None:
+        events.append(
+            Event(
+                "articles",
+                article.id,
+                "unpublished",
+                article.version,
+                public=True,
+                visible_from=article.expires_at,
+            )
+        )
+    return events
 
 
 async def record_event(
-    session: AsyncSession, article: Article, event: str, *, was_public: bool = False
+    session: AsyncSession,
+    article: Article,
+    event: str,
+    *,
+    now: datetime,
+    was_public: bool = False,
 ) -> None:
-    change = _event(
-        article.id,
-        article.version,
-        event=event,
-        status=article.status,
-        published_at=article.published_at,
-        deleted=article.deleted_at is not None,
-        was_public=was_public,
-    )
-    await record_changes(session, [change])
+    await record_changes(session, _events(article, event, now=now, was_public=was_public))
+    await _publish_carried(session, [article.id], now)
+
+
+async def _publish_carried(
+    session: AsyncSession, article_ids: Sequence[uuid.UUID], now: datetime
+) -> None:
+    """Tags and entities readers first see through these articles, announced when they do."""
+    tags, entities = await repository.publish_carried(session, article_ids, now)
+    events: list[Event] = []
+    for resource_type, rows in (("tags", tags), ("entities", entities)):
+        for resource_id, version, public_from in rows:
+            # A scheduled story's tag waits for it: if that moved, so does the news.
+            await withdraw_pending(session, resource_type, resource_id, now)
+            if public_from is not None:
+                visible_from = public_from if public_from > now else None
+                events.append(
+                    Event(resource_type, resource_id, "created", version, True, visible_from)
+                )
+    await record_changes(session, events)
+
+
+def check_expiry(published_at: datetime | None, expires_at: datetime | None) -> None:
+    if published_at is not None and expires_at is not None and expires_at <= published_at:
+        raise invalid(
+            ["body", "expires_at"],
+            f"expires_at ({expires_at.isoformat()}) must come after published_at "
+            f"({published_at.isoformat()}).",
+        )
 
 
 def _new_row(
@@ -579,6 +623,7 @@ def _new_row(
     published_at = values["published_at"]
     if values["status"] == "published" and published_at is None:
         published_at = now
+    check_expiry(published_at, values["expires_at"])
     return {
         "id": uuid.uuid4(),
         "slug": slug,
@@ -589,6 +634,7 @@ def _new_row(
         "language": values["language"],
         "status": values["status"],
         "published_at": published_at,
+        "expires_at": values["expires_at"],
         "canonical_url": values["canonical_url"],
         "source": values["source"],
         "image": stored_image(values["image"]),
@@ -638,7 +684,7 @@ async def create_articles(
     rows = [_new_row(v, v["slug"] or next(allocated), principal=principal, now=now) for v in values]
     await claim_slug(session, Article, *(row["slug"] for row in rows))
     tags = await tags_service.resolve_tag_map(
-        session, [ref for v in values for ref in v["tags"] or []]
+        session, [ref for v in values for ref in v["tags"] or []], now=now
     )
     texts = [article_text(SimpleNamespace(**row), m) for row, m in zip(rows, manual, strict=True)]
     linked = await linking_service.link_articles(session, texts, options=linking)
@@ -673,20 +719,14 @@ async def create_articles(
     ):
         if model_rows:
             await session.execute(insert(model).execution_options(render_nulls=True), model_rows)
+    written = [SimpleNamespace(**row) for row in rows]
     await record_changes(
         session,
-        [
-            _event(
-                row["id"],
-                1,
-                event="created",
-                status=row["status"],
-                published_at=row["published_at"],
-                deleted=False,
-            )
-            for row in rows
-        ],
+        [e for row in written for e in _events(row, "created", now=now, was_public=False)],
     )
+    public = [row.id for row in written if becomes_visible(row, now)]
+    if public:
+        await _publish_carried(session, public, now)
     return rows
 
 
@@ -762,11 +802,12 @@ async def _save_version(
     article.updated_by = principal.actor
     await flush_new_version(session, article)
     event = "updated"
-    if article.status == "published" and not was_public and "status" in changed:
+    came_back = "status" in changed or "expires_at" in changed
+    if article.status == "published" and not was_public and came_back:
         event = "published"
     elif was_public and not is_visible(article, now):
         event = "unpublished"
-    await record_event(session, article, event, was_public=was_public)
+    await record_event(session, article, event, now=now, was_public=was_public)
 
 
 async def add_correction(
@@ -809,4 +850,4 @@ async def delete_article(
     if not purge:
         article.updated_by = principal.actor
     await trash_or_purge(session, article, purge=purge, now=now)
-    await record_event(session, article, "deleted", was_public=was_public)
+    await record_event(session, article, "deleted", now=now, was_public=was_public)

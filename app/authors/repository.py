@@ -10,11 +10,11 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles.repository import visible_clause
 from app.core.pagination import Page
 from app.core.repository import escape_like, keyset_page
 from app.core.slugs import fold_name
 from app.models import Article, ArticleAuthor, Author
+from app.models.visibility import visible_clause
 
 AuthorSort = Literal["name", "-article_count"]
 

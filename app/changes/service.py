@@ -95,6 +95,15 @@ async def record_change(
     )
 
 
+async def withdraw_pending(
+    session: AsyncSession, resource_type: str, resource_id: uuid.UUID, now: datetime
+) -> None:
+    """Hide from readers the resource's events still waiting for their time."""
+    await repository.withdraw_pending(
+        session, resource_type=resource_type, resource_id=resource_id, now=now
+    )
+
+
 async def read_feed(
     session: AsyncSession,
     *,

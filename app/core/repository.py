@@ -26,9 +26,11 @@ from app.core.errors import (
 )
 from app.core.http import version_etag
 from app.core.pagination import Page, decode_cursor, encode_cursor
+from app.core.security import Principal
 from app.core.slugs import SLUG_MAX, could_be_ref, fold_name, is_uuid, make_slug
-from app.models import SlugRedirect
+from app.models import Entity, SlugRedirect, Tag
 from app.models.base import NamedMixin, VersionedMixin
+from app.models.visibility import is_public, public_clause, was_public_when_trashed
 
 M = TypeVar("M", bound=VersionedMixin)
 N = TypeVar("N", bound=NamedMixin)
@@ -53,7 +55,10 @@ async def find_by_ref(
     *,
     options: Sequence[ORMOption] = (),
     for_update: bool = False,
+    moved_where: ColumnElement[bool] = true(),
 ) -> Found[M]:
+    """The resource ``ref`` names, or the current slug of the one it named before
+    (only if ``moved_where`` holds for that one)."""
     if not could_be_ref(ref):
         # Neither an id nor anything a slug can be: no query needed (and a NUL
         # would not even reach PostgreSQL).
@@ -71,7 +76,11 @@ async def find_by_ref(
     target = await session.scalar(
         select(model.slug)
         .join(SlugRedirect, SlugRedirect.target_id == model.id)
-        .where(SlugRedirect.resource_type == resource_type(model), SlugRedirect.slug == ref)
+        .where(
+            SlugRedirect.resource_type == resource_type(model),
+            SlugRedirect.slug == ref,
+            moved_where,
+        )
     )
     return Found(None, moved_to=target)
 
@@ -88,15 +97,34 @@ async def find_resource(
     model: type[M],
     ref: str,
     *,
-    sees_trash: bool,
+    principal: Principal,
+    now: datetime,
+    include_deleted: bool,
     label: str,
 ) -> Found[M]:
-    """An entity or tag by ``ref``: 404 when unknown, 410 when trashed (unless ``sees_trash``)."""
-    found = await find_by_ref(session, model, ref)
-    if found.item is None and found.moved_to is None:
+    """A tag, entity or author by ``ref`` as this principal may see it.
+
+    404 when unknown; 410 when trashed, unless an editor asks with
+    ``include_deleted``. A tag or an entity that readers do not see yet
+    (``models.visibility``) answers them as an unknown ref, under a former
+    slug too, and so does one trashed before they ever saw it.
+    """
+    sees_drafts = principal.sees_drafts
+    waits = not sees_drafts and issubclass(model, (Tag, Entity))
+    found = await find_by_ref(
+        session, model, ref, moved_where=public_clause(model, now) if waits else true()
+    )
+    item: Any = found.item
+    if item is None and found.moved_to is None:
         raise NotFound(f"No {label} {ref!r}.")
-    if found.item is not None and found.item.deleted_at is not None and not sees_trash:
-        raise Gone(f"The {label} {ref!r} has been deleted.")
+    if item is not None and item.deleted_at is not None:
+        if include_deleted and sees_drafts:
+            return found
+        if not waits or was_public_when_trashed(item):
+            raise Gone(f"The {label} {ref!r} has been deleted.")
+        raise NotFound(f"No {label} {ref!r}.")
+    if item is not None and waits and not is_public(item, now):
+        raise NotFound(f"No {label} {ref!r}.")
     return found
 
 

@@ -7,15 +7,15 @@ from collections.abc import AsyncIterator, Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, delete, func, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.articles.repository import readable_clause, visible_clause
 from app.core.pagination import Page
 from app.core.repository import escape_like, keyset_page
 from app.core.slugs import fold_name
 from app.models import Article, Change, Counter, Entity, EntityName, Mention, SlugRedirect
+from app.models.visibility import public_clause, readable_clause, visible_clause
 
 EntitySort = Literal["-article_count", "name", "-last_seen"]
 EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
@@ -72,8 +72,9 @@ async def list_page(
     sort: EntitySort,
     page: Page,
     now: datetime,
+    sees_drafts: bool,
 ) -> tuple[list[Any], int, str | None]:
-    where: list[ColumnElement[bool]] = [Entity.deleted_at.is_(None)]
+    where = [Entity.deleted_at.is_(None) if sees_drafts else public_clause(Entity, now)]
     if type_ is not None:
         where.append(Entity.type == type_)
     if q:
@@ -191,12 +192,16 @@ async def live_entity_ids(session: AsyncSession, ids: Collection[uuid.UUID]) -> 
     return live
 
 
-async def entity_refs(session: AsyncSession, ids: Collection[uuid.UUID]) -> list[Any]:
-    """(id, slug, name, type) of those of ``ids`` that are live entities."""
+async def entity_refs(
+    session: AsyncSession, ids: Collection[uuid.UUID], *, public_at: datetime | None = None
+) -> list[Any]:
+    """(id, slug, name, type) of those of ``ids`` that are live entities (and, with
+    ``public_at``, that readers see then)."""
+    live = Entity.deleted_at.is_(None) if public_at is None else public_clause(Entity, public_at)
     rows: list[Any] = []
     for chunk in _chunks(ids):
         statement = select(Entity.id, Entity.slug, Entity.name, Entity.type).where(
-            Entity.id.in_(chunk), Entity.deleted_at.is_(None)
+            Entity.id.in_(chunk), live
         )
         rows += (await session.execute(statement)).all()
     return rows
@@ -310,13 +315,19 @@ async def move_mentions(
     )
 
 
-async def redirect_target(session: AsyncSession, ref: str) -> str | None:
-    """The current slug of the entity that ``ref`` (a former slug or merged id) now names."""
-    return await session.scalar(
+async def redirect_target(
+    session: AsyncSession, ref: str, *, now: datetime | None = None
+) -> str | None:
+    """The current slug of the entity that ``ref`` (a former slug or merged id) now names;
+    with ``now``, only if readers see that entity then."""
+    statement = (
         select(Entity.slug)
         .join(SlugRedirect, SlugRedirect.target_id == Entity.id)
         .where(SlugRedirect.resource_type == "entities", SlugRedirect.slug == ref)
     )
+    if now is not None:
+        statement = statement.where(public_clause(Entity, now))
+    return await session.scalar(statement)
 
 
 async def repoint_redirects(

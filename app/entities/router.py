@@ -50,7 +50,9 @@ async def list_entities(
     sort: Annotated[EntitySort, Query(description="Order of the list.")] = "-article_count",
 ) -> Response:
     """Entities, most mentioned first; `q` finds them by the start of a name or alias."""
-    listed = await service.list_entities(session, q=q, type_=type, sort=sort, page=page, now=now)
+    listed = await service.list_entities(
+        session, q=q, type_=type, sort=sort, page=page, now=now, sees_drafts=principal.sees_drafts
+    )
     return page_response(request, listed, principal=principal, settings=settings, page=page)
 
 
@@ -97,7 +99,7 @@ async def list_related_entities(
     ] = None,
 ) -> Response:
     """Entities mentioned in the same articles, with how many: most shared first, then by name."""
-    found = await service.find_entity(session, ref, principal=principal)
+    found = await service.find_entity(session, ref, principal=principal, now=now)
     if found.item is None:
         return moved_response(request, found, settings=settings, public=is_public(principal))
     listed = await service.related_entities(
@@ -133,7 +135,7 @@ async def merge_entity(
     idempotency: IdempotencyDep,
 ) -> Response:
     """Merge this entity into another (admin): mentions, names and external ids move there."""
-    item = current(await service.find_entity(session, ref, principal=principal), ref)
+    item = current(await service.find_entity(session, ref, principal=principal, now=now), ref)
     target = await service.merge_entity(
         session, item, into=data.into, precondition=precondition, now=now
     )

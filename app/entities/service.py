@@ -34,6 +34,7 @@ from app.entities.repository import ENTITIES_COUNTER, EntitySort
 from app.entities.schemas import EntityCreate
 from app.linking import service as linking_service
 from app.models import Counter, Entity, EntityName
+from app.models.visibility import announced
 
 
 def _names(entity: Entity) -> list[str]:
@@ -68,15 +69,16 @@ def _clean_aliases(name: str, aliases: Sequence[str]) -> list[str]:
     return out
 
 
-async def _record(session: AsyncSession, entity: Entity, event: str) -> None:
+async def _record(session: AsyncSession, entity: Entity, event: str, now: datetime) -> None:
+    public, visible_from = announced(entity, event, now)
     await record_change(
         session,
         resource_type="entities",
         resource_id=entity.id,
         event=event,
         version=entity.version,
-        # Entities are public resources: readers hear of every change, deletion included.
-        public=True,
+        public=public,
+        visible_from=visible_from,
     )
     await bump_entity_set_version(session)
     linking_service.note_entity_change(session, entity.id)
@@ -95,7 +97,11 @@ async def _ensure_unique(
             )
 
 
-async def create_entity(session: AsyncSession, *, data: EntityCreate, now: datetime) -> Entity:
+async def create_entity(
+    session: AsyncSession, *, data: EntityCreate, now: datetime, public: bool = True
+) -> Entity:
+    """A new entity; ``public``: made through its own endpoint, so readers see it at once
+    (one named in an article's input waits for a public article to carry it)."""
     await _ensure_unique(session, data.name, data.type, None)
     if data.slug is not None:
         await ensure_slug_free(session, Entity, data.slug)
@@ -113,11 +119,12 @@ async def create_entity(session: AsyncSession, *, data: EntityCreate, now: datet
         external_ids=data.external_ids,
         created_at=now,
         updated_at=now,
+        public_from=now if public else None,
     )
     _set_names(entity)
     session.add(entity)
     await session.flush()
-    await _record(session, entity, "created")
+    await _record(session, entity, "created", now)
     return entity
 
 
@@ -166,7 +173,7 @@ async def update_entity(
     _set_names(entity)
     entity.updated_at = now
     await flush_new_version(session, entity)
-    await _record(session, entity, "updated")
+    await _record(session, entity, "updated", now)
     return entity
 
 
@@ -175,23 +182,34 @@ async def delete_entity(
 ) -> None:
     precondition.check(entity)
     await trash_or_purge(session, entity, purge=purge, now=now)
-    await _record(session, entity, "deleted")
+    await _record(session, entity, "deleted", now)
 
 
 async def find_entity(
-    session: AsyncSession, ref: str, *, principal: Principal, include_deleted: bool = False
+    session: AsyncSession,
+    ref: str,
+    *,
+    principal: Principal,
+    now: datetime,
+    include_deleted: bool = False,
 ) -> Found[Entity]:
     try:
         return await find_resource(
             session,
             Entity,
             ref,
-            sees_trash=include_deleted and principal.sees_drafts,
+            principal=principal,
+            now=now,
+            include_deleted=include_deleted,
             label="entity",
         )
     except NotFound:
         # The id of an entity merged into another answers like a former slug.
-        moved = await repository.redirect_target(session, ref) if is_uuid(ref) else None
+        moved = None
+        if is_uuid(ref):
+            moved = await repository.redirect_target(
+                session, ref, now=None if principal.sees_drafts else now
+            )
         if moved is None:
             raise
         return Found(None, moved_to=moved)
@@ -241,9 +259,10 @@ async def list_entities(
     sort: EntitySort,
     page: Page,
     now: datetime,
+    sees_drafts: bool,
 ) -> tuple[list[dict[str, Any]], int, str | None]:
     rows, total, next_cursor = await repository.list_page(
-        session, q=q, type_=type_, sort=sort, page=page, now=now
+        session, q=q, type_=type_, sort=sort, page=page, now=now, sees_drafts=sees_drafts
     )
     return [to_dict(r) for r in rows], total, next_cursor
 
@@ -276,7 +295,10 @@ async def resolve_entities(
                 )
             else:
                 entity = await create_entity(
-                    session, data=EntityCreate(name=ref.name, type=ref.type), now=now
+                    session,
+                    data=EntityCreate(name=ref.name, type=ref.type),
+                    now=now,
+                    public=False,
                 )
         if entity not in entities:
             entities.append(entity)
@@ -372,14 +394,18 @@ async def merge_entity(
     await session.refresh(target, ["names"])
     _set_names(target)
     target.updated_at = now
+    # The source's public mentions are the target's now: readers see it from then.
+    target.public_from = min(
+        (t for t in (source.public_from, target.public_from) if t is not None), default=None
+    )
     old_slug = source.slug
     await trash_or_purge(session, source, purge=True, now=now)
     await repository.repoint_redirects(session, source.id, target.id)
     await remember_old_slug(session, Entity, old_slug, target.id)
     await remember_old_slug(session, Entity, str(source.id), target.id)
     await flush_new_version(session, target)
-    await _record(session, source, "deleted")
-    await _record(session, target, "updated")
+    await _record(session, source, "deleted", now)
+    await _record(session, target, "updated", now)
     return target
 
 

@@ -114,7 +114,7 @@ def _item(article: Article, base: str) -> FeedItem:
         authors=tuple(article.authors),
         published_at=article.published_at,
         updated_at=article.updated_at,
-        tags=tuple(link.tag.name for link in article.tag_links),
+        tags=tuple(tag.name for tag in service.live_tags(article)),
         image_url=(article.image or {}).get("url"),
     )
 

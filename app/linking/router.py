@@ -10,11 +10,11 @@ from starlette.responses import Response
 
 from app.articles.schemas import Language
 from app.core.db import DatabaseDep
-from app.core.deps import SettingsDep
+from app.core.deps import NowDep, SettingsDep
 from app.core.errors import problem_responses
 from app.core.http import dumps
 from app.core.schemas import InputModel
-from app.core.security import get_principal
+from app.core.security import PrincipalDep
 from app.entities.schemas import EntitySummary
 from app.linking import service
 from app.linking.service import LinkOptions
@@ -69,17 +69,23 @@ class ExtractRead(BaseModel):
 
 @router.post(
     "/extract",
-    dependencies=[Depends(get_principal)],
     responses={200: {"model": ExtractRead}, **problem_responses(401, 413, 422)},
 )
 async def extract_entities(
-    data: ExtractRequest, database: DatabaseDep, settings: SettingsDep
+    data: ExtractRequest,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    now: NowDep,
 ) -> Response:
     """Known entities in a text, with spans, and capitalised names not known yet; no write."""
     # A read: the replica (if any) answers, and SQLite's write lock is not taken.
     async with database.reader() as session:
         found = await service.extract(
-            session, data.text, refresh_seconds=settings.entity_refresh_seconds
+            session,
+            data.text,
+            refresh_seconds=settings.entity_refresh_seconds,
+            public_at=None if principal.sees_drafts else now,
         )
     return Response(
         dumps(found),

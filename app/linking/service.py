@@ -35,6 +35,7 @@ import uuid
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, event
@@ -412,8 +413,13 @@ async def link_articles(
     ]
 
 
-async def extract(session: AsyncSession, text: str, *, refresh_seconds: float) -> dict[str, Any]:
-    """Known entities in ``text`` by first mention, with spans, and capitalised names not known."""
+async def extract(
+    session: AsyncSession, text: str, *, refresh_seconds: float, public_at: datetime | None
+) -> dict[str, Any]:
+    """Known entities in ``text`` by first mention, with spans, and capitalised names not known.
+
+    With ``public_at`` (a reader asks), an entity readers do not see then is not known.
+    """
     layers = await _auto_layers(session, refresh_seconds)
     scan = _scan(layers, text)
     _disambiguate([scan], frozenset())
@@ -423,7 +429,9 @@ async def extract(session: AsyncSession, text: str, *, refresh_seconds: float) -
             spans.setdefault(entity_id, []).append(span)
     refs = {
         str(row.id): row
-        for row in await repository.entity_refs(session, {uuid.UUID(i) for i in spans})
+        for row in await repository.entity_refs(
+            session, {uuid.UUID(i) for i in spans}, public_at=public_at
+        )
     }
     live = [i for i in spans if i in refs]
     matches = [Match(i, *span) for i in live for span in spans[i]]

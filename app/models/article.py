@@ -31,6 +31,8 @@ class Article(VersionedMixin, Base):
     language: Mapped[str] = mapped_column(String(35), default="en")
     status: Mapped[str] = mapped_column(String(16), default="draft")
     published_at: Mapped[datetime | None] = mapped_column()
+    # After it readers no longer see the story (rights lapsed); see models.visibility.
+    expires_at: Mapped[datetime | None] = mapped_column(index=True)
     canonical_url: Mapped[str | None] = mapped_column(String(2000), unique=True)
     source: Mapped[str | None] = mapped_column(String(200))
     image: Mapped[dict[str, Any] | None] = mapped_column()

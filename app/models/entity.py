@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text
@@ -16,6 +17,10 @@ class Entity(VersionedMixin, Base):
     type: Mapped[str] = mapped_column(String(16), index=True)
     aliases: Mapped[list[str]] = mapped_column(default=list)
     description: Mapped[str | None] = mapped_column(Text)
+    # From when readers see it: its creation through its own endpoint, or the
+    # publication time of the first public (or scheduled) article carrying it;
+    # NULL while only hidden articles do (see models.visibility).
+    public_from: Mapped[datetime | None] = mapped_column(default=None, index=True)
     external_ids: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     names: Mapped[list[EntityName]] = relationship(

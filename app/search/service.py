@@ -18,6 +18,7 @@ from app.core.security import Principal
 from app.core.slugs import fold_name
 from app.entities import repository as entities_repository
 from app.models import Article, Entity
+from app.models.visibility import is_public
 from app.search.backends import backend_for
 from app.search.backends.base import FACET_KINDS, FacetKind, Scope, SearchSort
 from app.search.highlight import highlight
@@ -91,7 +92,7 @@ async def search_articles(
     )
     async with backend.planned(session):
         found = await backend.search(session, query, scope=scope, sort=sort, page=page)
-        meta = {"entities": await _entities(session, query)}
+        meta = {"entities": await _entities(session, query, principal=principal, now=now)}
         if facets:
             meta["facets"] = await backend.facets(session, query, scope=scope, kinds=facets)
     # The shown columns, then what the highlights are made of.
@@ -129,15 +130,19 @@ def _name_keys(query: Query) -> list[str]:
     return list(dict.fromkeys(keys))[:MAX_NAME_KEYS]
 
 
-async def _entities(session: AsyncSession, query: Query) -> list[dict[str, Any]]:
-    """Live entities named by the query (a name or an alias), those named in most words first."""
+async def _entities(
+    session: AsyncSession, query: Query, *, principal: Principal, now: datetime
+) -> list[dict[str, Any]]:
+    """Live entities named by the query (a name or an alias) that the principal may see,
+    those named in most words first."""
     keys = _name_keys(query)
     order = {key: index for index, key in enumerate(keys)}
     entities: dict[Any, Entity] = {}
     for _key, entity in sorted(
         await entities_repository.find_by_name_keys(session, keys), key=lambda pair: order[pair[0]]
     ):
-        entities.setdefault(entity.id, entity)
+        if principal.sees_drafts or is_public(entity, now):
+            entities.setdefault(entity.id, entity)
     return [
         {"id": entity.id, "slug": entity.slug, "name": entity.name, "type": entity.type}
         for entity in list(entities.values())[:MAX_ENTITIES]

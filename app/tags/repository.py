@@ -6,14 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles.repository import visible_clause
 from app.core.pagination import Page
 from app.core.repository import escape_like, find_named, keyset_page
 from app.core.slugs import fold_name
 from app.models import Article, ArticleTag, Tag
+from app.models.visibility import public_clause, visible_clause
 
 TagSort = Literal["-article_count", "name"]
 
@@ -53,9 +53,15 @@ async def find_by_keys(
 
 
 async def list_page(
-    session: AsyncSession, *, q: str | None, sort: TagSort, page: Page, now: datetime
+    session: AsyncSession,
+    *,
+    q: str | None,
+    sort: TagSort,
+    page: Page,
+    now: datetime,
+    sees_drafts: bool,
 ) -> tuple[list[Any], int, str | None]:
-    where: list[ColumnElement[bool]] = [Tag.deleted_at.is_(None)]
+    where = [Tag.deleted_at.is_(None) if sees_drafts else public_clause(Tag, now)]
     if q:
         where.append(Tag.name_key.like(f"{escape_like(fold_name(q))}%", escape="\\"))
     key = article_count(now) if sort == "-article_count" else Tag.name_key

@@ -35,7 +35,9 @@ async def list_tags(
     sort: Annotated[TagSort, Query(description="Order of the list.")] = "-article_count",
 ) -> Response:
     """Tags, most used first; `q` finds them by the start of their name."""
-    listed = await service.list_tags(session, q=q, sort=sort, page=page, now=now)
+    listed = await service.list_tags(
+        session, q=q, sort=sort, page=page, now=now, sees_drafts=principal.sees_drafts
+    )
     return page_response(request, listed, principal=principal, settings=settings, page=page)
 
 

@@ -27,42 +27,58 @@ from app.core.repository import (
 from app.core.security import Principal
 from app.core.slugs import fold_name, make_slug
 from app.models import Tag
+from app.models.visibility import announced
 from app.tags import repository
 from app.tags.repository import TagSort
 from app.tags.schemas import TagCreate
 
 
-async def resolve_tags(session: AsyncSession, refs: Sequence[str]) -> list[Tag]:
+async def resolve_tags(session: AsyncSession, refs: Sequence[str], *, now: datetime) -> list[Tag]:
     """Tags by slug or name, in the order given; unknown ones are created."""
-    return list(dict.fromkeys((await resolve_tag_map(session, refs)).values()))
+    return list(dict.fromkeys((await resolve_tag_map(session, refs, now=now)).values()))
 
 
-async def resolve_tag_map(session: AsyncSession, refs: Sequence[str]) -> dict[str, Tag]:
-    """Each non-blank ref (stripped) to its tag by slug or name; unknown ones are created."""
+async def resolve_tag_map(
+    session: AsyncSession, refs: Sequence[str], *, now: datetime
+) -> dict[str, Tag]:
+    """Each non-blank ref (stripped) to its tag by slug or name; unknown ones are created,
+    hidden from readers until a public article carries them."""
 
     async def created(tag: Tag) -> None:
-        await _record(session, tag, "created")
+        await _record(session, tag, "created", now)
 
     return await resolve_named(session, Tag, refs, label="tag", by_slug=True, on_created=created)
 
 
-async def _record(session: AsyncSession, tag: Tag, event: str) -> None:
+async def _record(session: AsyncSession, tag: Tag, event: str, now: datetime) -> None:
+    public, visible_from = announced(tag, event, now)
     await record_change(
         session,
         resource_type="tags",
         resource_id=tag.id,
         event=event,
         version=tag.version,
-        # Tags are public resources: readers hear of every change, deletion included.
-        public=True,
+        public=public,
+        visible_from=visible_from,
     )
 
 
 async def find_tag(
-    session: AsyncSession, ref: str, *, principal: Principal, include_deleted: bool = False
+    session: AsyncSession,
+    ref: str,
+    *,
+    principal: Principal,
+    now: datetime,
+    include_deleted: bool = False,
 ) -> Found[Tag]:
     return await find_resource(
-        session, Tag, ref, sees_trash=include_deleted and principal.sees_drafts, label="tag"
+        session,
+        Tag,
+        ref,
+        principal=principal,
+        now=now,
+        include_deleted=include_deleted,
+        label="tag",
     )
 
 
@@ -93,10 +109,16 @@ async def read_tag(session: AsyncSession, tag: Tag, now: datetime) -> dict[str, 
 
 
 async def list_tags(
-    session: AsyncSession, *, q: str | None, sort: TagSort, page: Page, now: datetime
+    session: AsyncSession,
+    *,
+    q: str | None,
+    sort: TagSort,
+    page: Page,
+    now: datetime,
+    sees_drafts: bool,
 ) -> tuple[list[dict[str, Any]], int, str | None]:
     rows, total, next_cursor = await repository.list_page(
-        session, q=q, sort=sort, page=page, now=now
+        session, q=q, sort=sort, page=page, now=now, sees_drafts=sees_drafts
     )
     return [to_dict(r) for r in rows], total, next_cursor
 
@@ -117,10 +139,12 @@ async def create_tag(session: AsyncSession, *, data: TagCreate, now: datetime) -
         description=data.description,
         created_at=now,
         updated_at=now,
+        # Made through its own endpoint: public at once.
+        public_from=now,
     )
     session.add(tag)
     await session.flush()
-    await _record(session, tag, "created")
+    await _record(session, tag, "created", now)
     return tag
 
 
@@ -149,7 +173,7 @@ async def update_tag(
         return tag
     tag.updated_at = now
     await flush_new_version(session, tag)
-    await _record(session, tag, "updated")
+    await _record(session, tag, "updated", now)
     return tag
 
 
@@ -158,4 +182,4 @@ async def delete_tag(
 ) -> None:
     precondition.check(tag)
     await trash_or_purge(session, tag, purge=purge, now=now)
-    await _record(session, tag, "deleted")
+    await _record(session, tag, "deleted", now)

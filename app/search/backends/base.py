@@ -18,11 +18,11 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Select, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles import repository as articles_repository
 from app.core.errors import invalid
 from app.core.pagination import MAX_OFFSET, Page, decode_cursor, encode_cursor
 from app.core.repository import keyset_page
 from app.models import Article, ArticleTag, Entity, Mention, Tag
+from app.models.visibility import readable_clause
 from app.search.query import Query
 
 SearchSort = Literal["relevance", "-published_at"]
@@ -43,7 +43,7 @@ class Scope:
 
     @property
     def readable(self) -> ColumnElement[bool]:
-        return articles_repository.readable_clause(sees_drafts=self.sees_drafts, now=self.now)
+        return readable_clause(sees_drafts=self.sees_drafts, now=self.now)
 
 
 @dataclass(frozen=True, slots=True)

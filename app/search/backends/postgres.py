@@ -47,6 +47,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Article
+from app.models.visibility import published_by
 from app.search.backends.base import Scope, SearchBackend, date_key
 from app.search.query import Query, to_tsquery_sql
 
@@ -110,11 +111,10 @@ class Window:
 async def _window(session: AsyncSession, scope: Scope, size: int) -> Window:
     """The window of about the ``size`` newest articles readers may see.
 
-    Read from the (status, published_at) index alone; trashed articles count in
-    its size.
+    Read from the (status, published_at) index alone; trashed and expired
+    articles count in its size.
     """
-    published = (Article.status == "published", Article.published_at <= scope.now)
-    dates = select(Article.published_at).where(*published)
+    dates = select(Article.published_at).where(published_by(scope.now))
     since = dates.order_by(Article.published_at.desc()).offset(size - 1).limit(1)
     oldest = dates.order_by(Article.published_at).limit(1)
     newest = dates.order_by(Article.published_at.desc()).limit(1)

@@ -1,14 +1,14 @@
 """SQLite search: the FTS5 table ``articles_fts``, ranked by bm25.
 
 ``articles_fts`` indexes the title, summary and plain-text body of each article
-under its rowid, and a ``state`` column (see the "search index" migration) that
-says which articles readers may not see (drafts, archived, trashed: "hidden")
-and which nobody may ("trashed"). Reading article rows is what costs on SQLite,
-as their small columns sit after the bodies, so search tells visibility without
-reading them: the search index leaves out what is hidden, and the (status,
-published_at) index what is scheduled. That is the rule of
-``articles.repository.visible_clause``, told by the indexes; the filters, when
-given, read the rows.
+under its rowid, and a ``state`` column (see ``SOURCE_VIEW``) that says which
+articles readers may not see (drafts, archived, trashed: "hidden") and which
+nobody may ("trashed"). Reading article rows is what costs on SQLite, as their
+small columns sit after the bodies, so search tells visibility without reading
+them: the search index leaves out what the stored half of the visibility rule
+hides, and the (status, published_at) and expires_at indexes what its timed
+half hides (scheduled and expired stories). Both halves come from
+``models.visibility``; the filters, when given, read the rows.
 
 bm25 for every match of a word in a third of 100 000 articles takes half a
 second, so relevance ranks the ``RANK_LIMIT`` most recently stored matches only
@@ -23,10 +23,22 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, column, func, literal_column, or_, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+    union_all,
+)
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Article
+from app.models import Article, visibility
 from app.search.backends.base import Scope, SearchBackend
 from app.search.query import Query, to_fts5
 
@@ -40,6 +52,24 @@ ARTICLE_ROWID: ColumnElement[int] = literal_column("articles.rowid")
 SCORE = (-func.bm25(FTS_INDEX, 10.0, 4.0, 1.0, 0.0)).label("score")
 
 
+def _sql(clause: ColumnElement[bool]) -> str:
+    return str(clause.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+
+
+# What the index holds for each article, read by its triggers (made by the
+# "search index" migration, and again by any migration that changes the rule):
+# "state" lets a search leave out, inside the index, what the stored half of
+# the visibility rule hides: "hidden", and "hidden trashed" for the trash.
+SOURCE_VIEW = f"""CREATE VIEW articles_fts_source AS
+SELECT rowid, title, summary, body_text,
+       CASE
+           WHEN {_sql(Article.deleted_at.is_not(None))} THEN 'hidden trashed'
+           WHEN NOT ({_sql(visibility.listed_clause())}) THEN 'hidden'
+           ELSE ''
+       END AS state
+FROM articles"""
+
+
 def _text_match(query: Query) -> str:
     # What the user typed searches the text columns, never the state.
     return f"{{title summary body_text}} : ({to_fts5(query)})"
@@ -50,14 +80,17 @@ def _visible_match(query: Query, scope: Scope) -> str:
     return f"{_text_match(query)} NOT state : {hidden}"
 
 
-def _scheduled(scope: Scope) -> Select[Any]:
-    """Rowids of published articles not yet visible, read from the (status, published_at) index."""
-    statement = select(ARTICLE_ROWID).where(
-        Article.status == "published",
-        or_(Article.published_at > scope.now, Article.published_at.is_(None)),
+def _timed_out(scope: Scope) -> CompoundSelect[int]:
+    """Rowids of published articles not visible at this time (scheduled, expired),
+    read from the (status, published_at) and expires_at indexes."""
+    unreleased, expired = visibility.unreleased_clauses(scope.now)
+    # Their own articles, even inside a statement that reads articles too.
+    return union_all(
+        select(ARTICLE_ROWID)
+        .where(Article.status == visibility.PUBLISHED, unreleased)
+        .correlate(None),
+        select(ARTICLE_ROWID).where(expired).correlate(None),
     )
-    # Its own articles, even inside a statement that reads articles too.
-    return statement.correlate(None)
 
 
 class SqliteBackend(SearchBackend):
@@ -68,7 +101,7 @@ class SqliteBackend(SearchBackend):
         """The index entries of the matches ``scope`` may see, filters aside."""
         statement = select(FTS.c.rowid).where(FTS_INDEX.match(_visible_match(query, scope)))
         if not scope.sees_drafts:
-            statement = statement.where(FTS.c.rowid.not_in(_scheduled(scope)))
+            statement = statement.where(FTS.c.rowid.not_in(_timed_out(scope)))
         return statement
 
     def within(
