@@ -22,6 +22,7 @@ from app.core.pagination import base_url
 from app.core.security import PrincipalDep
 from app.formats import jsonld, ninjs, service
 from app.formats.common import Site
+from app.models.visibility import has_expired
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
 
@@ -113,7 +114,7 @@ def _ninjs(session: AsyncSession, site: Site, now: Any) -> Document:
         body = dumps(ninjs.ninjs_item(article, site, linked, now))
         expires_at = article.get("expires_at")
         # Kept no longer than the story is usable: then it is withheld.
-        return Rendered(body, until=expires_at if expires_at and expires_at > now else None)
+        return Rendered(body, until=None if has_expired(expires_at, now) else expires_at)
 
     return Document(
         key=("ninjs", site), media_type="application/json", render=render, shows_trash=True

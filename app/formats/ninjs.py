@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from app.formats.common import Linked, Site, external_urls, salience
+from app.models.visibility import has_expired
 
 # ninjs lists entities by kind; "other" ones go with the subjects, as tags do.
 KINDS = {
@@ -24,8 +25,7 @@ def pubstatus(article: dict[str, Any], now: datetime) -> str:
     """``canceled`` in the trash, ``withheld`` once expired, else ``usable``."""
     if article.get("deleted_at") is not None:
         return "canceled"
-    expires_at = article.get("expires_at")
-    if expires_at is not None and expires_at <= now:
+    if has_expired(article.get("expires_at"), now):
         return "withheld"
     return "usable"
 

@@ -41,13 +41,18 @@ class Shown(Protocol):
 # In memory ---------------------------------------------------------------------
 
 
+def has_expired(expires_at: datetime | None, now: datetime) -> bool:
+    """Whether a story's expiry has come: from then on readers no longer see it."""
+    return expires_at is not None and expires_at <= now
+
+
 def is_live(article: Shown, now: datetime) -> bool:
     """Published, released and not expired at ``now``, trash aside."""
     return (
         article.status == PUBLISHED
         and article.published_at is not None
         and article.published_at <= now
-        and (article.expires_at is None or now < article.expires_at)
+        and not has_expired(article.expires_at, now)
     )
 
 
@@ -67,7 +72,7 @@ def becomes_visible(article: Shown, now: datetime) -> bool:
         article.deleted_at is None
         and article.status == PUBLISHED
         and article.published_at is not None
-        and (article.expires_at is None or now < article.expires_at)
+        and not has_expired(article.expires_at, now)
     )
 
 
