@@ -83,6 +83,18 @@ def serve(
 
 
 @app.command()
+def worker(
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve Prometheus metrics on this port.")
+    ] = None,
+) -> None:
+    """Send webhooks (with LEDE_WEBHOOKS=worker); any number of workers may run."""
+    from app.webhooks.sender import run_worker
+
+    asyncio.run(run_worker(get_settings(), metrics_port=metrics_port))
+
+
+@app.command()
 def migrate() -> None:
     """Bring the database schema up to date."""
     settings: Settings = get_settings()

@@ -39,10 +39,12 @@ from app.feeds.router import router as feeds_router
 from app.keys.router import router as keys_router
 from app.linking.router import router as linking_router
 from app.linking.service import warm_up
-from app.ops.metrics import MetricsMiddleware
+from app.ops.metrics import MetricsMiddleware, app_metrics
 from app.ops.metrics import router as metrics_router
 from app.search.router import router as search_router
 from app.tags.router import router as tags_router
+from app.webhooks.router import router as webhooks_router
+from app.webhooks.sender import sending
 
 STATIC = Path(fastapi_offline.__file__).parent / "static"
 
@@ -72,7 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.database = database
             _tune_gc()
             warming = asyncio.create_task(warm_up(database.engine))
-            yield
+            async with sending(database, settings, registry=app_metrics(app).registry):
+                yield
             warming.cancel()
         finally:
             await database.dispose()
@@ -104,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         feeds_router,
         changes_router,
         keys_router,
+        webhooks_router,
         health.router,
         metrics_router,
     ):

@@ -65,6 +65,8 @@ def make_settings(url: str, **overrides: Any) -> Settings:
         "rate_limit_per_minute": 0,
         "log_level": "warning",
         "base_url": "http://testserver",
+        # Tests that send webhooks run their own sender.
+        "webhooks": "worker",
     }
     values.update(overrides)
     return Settings(**values)

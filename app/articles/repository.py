@@ -214,6 +214,23 @@ def _row_statement(columns: tuple[Any, ...]) -> Select[Any]:
     )
 
 
+async def ids_where(
+    session: AsyncSession, ids: Sequence[uuid.UUID], where: Sequence[ColumnElement[bool]]
+) -> set[uuid.UUID]:
+    """Those of the articles ``ids`` that ``where`` holds for."""
+    if not ids:
+        return set()
+    found = await session.scalars(select(Article.id).where(Article.id.in_(ids), *where))
+    return set(found)
+
+
+async def readable_ids(
+    session: AsyncSession, ids: Sequence[uuid.UUID], *, sees_drafts: bool, now: datetime
+) -> set[uuid.UUID]:
+    """Those of the articles ``ids`` that a viewer may read."""
+    return await ids_where(session, ids, [readable_clause(sees_drafts=sees_drafts, now=now)])
+
+
 async def rows_by_ids(
     session: AsyncSession, ids: Sequence[uuid.UUID], columns: tuple[Any, ...]
 ) -> list[Row[Any]]:

@@ -289,6 +289,25 @@ async def stored_json(session: AsyncSession, article_id: uuid.UUID, version: int
     return (await reads.shape(session, [row], ARTICLE_FIELDS))[0]
 
 
+async def readable_json(
+    session: AsyncSession, ids: Sequence[uuid.UUID], *, sees_drafts: bool, now: datetime
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """The JSON of those of the articles ``ids`` that a viewer may read, by id."""
+    readable = await repository.readable_ids(session, ids, sees_drafts=sees_drafts, now=now)
+    rows = await repository.rows_by_ids(
+        session, [i for i in ids if i in readable], repository.columns_of(ARTICLE_FIELDS)
+    )
+    items = await reads.shape(session, rows, ARTICLE_FIELDS)
+    return {row[0]: item for row, item in zip(rows, items, strict=True)}
+
+
+async def matching_ids(
+    session: AsyncSession, ids: Sequence[uuid.UUID], filters: ArticleFilters
+) -> set[uuid.UUID]:
+    """Those of the articles ``ids`` (trashed included) that ``filters`` pass."""
+    return await repository.ids_where(session, ids, repository.filter_clauses(session, filters))
+
+
 def to_dict(article: Article, fields: tuple[str, ...]) -> dict[str, Any]:
     """The public shape of an article, limited to ``fields``."""
     out: dict[str, Any] = {}

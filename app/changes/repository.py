@@ -87,8 +87,8 @@ async def feed_page(
     resource_type: str | None,
     sees_all: bool,
     now: datetime,
-) -> tuple[list[Change], int, Position, bool]:
-    """A page of events in ``seq`` order, the total, the position after it, and whether more follow.
+) -> tuple[list[Change], Position, bool]:
+    """A page of events in ``seq`` order, the position after it, and whether more follow.
 
     Editors (``sees_all``) read every event; readers the public ones once visible.
     """
@@ -120,8 +120,6 @@ async def feed_page(
             .limit(limit + 1 - len(rows))
         )
         rows.extend(newer.all())
-    total_seen = true() if sees_all else _reader_sees(now)
-    total = await session.scalar(select(func.count()).select_from(Change).where(total_seen, scope))
     more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1].seq if rows else start.page_seq
@@ -129,7 +127,22 @@ async def feed_page(
         after = Position(start.seq, start.as_of, at, last)
     else:
         after = Position(max(start.seq, last), at)
-    return rows, total or 0, after, more
+    return rows, after, more
+
+
+async def feed_total(
+    session: AsyncSession, *, resource_type: str | None, sees_all: bool, now: datetime
+) -> int:
+    seen = true() if sees_all else _reader_sees(now)
+    total = await session.scalar(
+        select(func.count()).select_from(Change).where(seen, _scope(resource_type))
+    )
+    return total or 0
+
+
+async def first_seq_since(session: AsyncSession, since: datetime) -> int | None:
+    """The first event that happened at or after ``since``."""
+    return await session.scalar(select(func.min(Change.seq)).where(Change.occurred_at >= since))
 
 
 async def withdraw_pending(

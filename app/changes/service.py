@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.changes import repository
@@ -17,6 +17,8 @@ from app.models import Change, Counter
 from app.models.base import utcnow
 
 CHANGES_COUNTER = "changes"
+# The detail of the deletion of an entity merged into another, before the other's id.
+MERGED = "merged:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,8 @@ class Event:
     version: int
     public: bool
     visible_from: datetime | None = None
+    # What more the event says, e.g. ``merged:<id>`` on the deletion of a merged entity.
+    detail: str | None = None
 
 
 async def next_seqs(session: AsyncSession, count: int) -> range:
@@ -74,6 +78,7 @@ async def record_changes(session: AsyncSession, events: Sequence[Event]) -> None
                 "occurred_at": now,
                 "public": event.public,
                 "visible_from": event.visible_from,
+                "detail": event.detail,
             }
             for seq, event in zip(seqs, events, strict=True)
         ],
@@ -89,9 +94,10 @@ async def record_change(
     version: int,
     public: bool,
     visible_from: datetime | None = None,
+    detail: str | None = None,
 ) -> None:
     await record_changes(
-        session, [Event(resource_type, resource_id, event, version, public, visible_from)]
+        session, [Event(resource_type, resource_id, event, version, public, visible_from, detail)]
     )
 
 
@@ -114,7 +120,7 @@ async def read_feed(
     now: datetime,
 ) -> tuple[list[Change], int, Position, bool]:
     """A page of the feed as this principal may read it: editors all events, readers public."""
-    return await repository.feed_page(
+    rows, after, more = await repository.feed_page(
         session,
         cursor=cursor,
         limit=limit,
@@ -122,3 +128,29 @@ async def read_feed(
         sees_all=principal.sees_drafts,
         now=now,
     )
+    total = await repository.feed_total(
+        session, resource_type=resource_type, sees_all=principal.sees_drafts, now=now
+    )
+    return rows, total, after, more
+
+
+async def read_events(
+    session: AsyncSession, *, cursor: str | None, limit: int, sees_all: bool, now: datetime
+) -> tuple[list[Change], Position, bool]:
+    """The next events after ``cursor`` as readers (or, ``sees_all``, editors) read the feed."""
+    return await repository.feed_page(
+        session, cursor=cursor, limit=limit, resource_type=None, sees_all=sees_all, now=now
+    )
+
+
+async def position_since(session: AsyncSession, since: datetime) -> str:
+    """A cursor from which the feed reads the events that happened at or after ``since``."""
+    first = await repository.first_seq_since(session, since)
+    last = await last_seq(session)
+    return Position(last if first is None else first - 1).encode()
+
+
+async def last_seq(session: AsyncSession) -> int:
+    """The position of the last event numbered so far."""
+    value = await session.scalar(select(Counter.value).where(Counter.name == CHANGES_COUNTER))
+    return int(value or 0)

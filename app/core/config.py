@@ -38,6 +38,19 @@ class Settings(BaseSettings):
     log_json: bool = True
     entity_refresh_seconds: float = Field(default=1.0, ge=0)
 
+    # Webhooks (README "Webhooks"): who sends, where to, and how patiently.
+    webhooks: Literal["inline", "worker"] = "inline"
+    webhooks_allow_private: bool = False
+    webhooks_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhooks_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    webhooks_retry_seconds: list[float] = Field(
+        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0]
+    )
+
+    # Draft preview (README "Draft preview").
+    secret_key: str | None = Field(default=None, min_length=32)
+    preview_url: str | None = None
+
     @field_validator("database_url", "database_read_url")
     @classmethod
     def _async_driver(cls, url: str | None) -> str | None:

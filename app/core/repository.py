@@ -29,7 +29,7 @@ from app.core.pagination import Page, decode_cursor, encode_cursor
 from app.core.security import Principal
 from app.core.slugs import SLUG_MAX, could_be_ref, fold_name, is_uuid, make_slug
 from app.models import Entity, SlugRedirect, Tag
-from app.models.base import NamedMixin, VersionedMixin
+from app.models.base import IdMixin, NamedMixin, VersionedMixin
 from app.models.visibility import is_public, public_clause, was_public_when_trashed
 
 M = TypeVar("M", bound=VersionedMixin)
@@ -237,7 +237,7 @@ def stale(item: VersionedMixin) -> PreconditionFailed:
 
 async def keyset_page(
     session: AsyncSession,
-    model: type[M],
+    model: type[IdMixin],
     *,
     columns: Sequence[Any],
     where: Sequence[ColumnElement[bool]],

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles.schemas import MentionIn
-from app.changes.service import record_change
+from app.changes.service import MERGED, record_change
 from app.core.errors import Conflict, NotFound, field_error, invalid
 from app.core.pagination import Page, decode_cursor, encode_cursor
 from app.core.repository import (
@@ -69,7 +69,9 @@ def _clean_aliases(name: str, aliases: Sequence[str]) -> list[str]:
     return out
 
 
-async def _record(session: AsyncSession, entity: Entity, event: str, now: datetime) -> None:
+async def _record(
+    session: AsyncSession, entity: Entity, event: str, now: datetime, *, detail: str | None = None
+) -> None:
     public, visible_from = announced(entity, event, now)
     await record_change(
         session,
@@ -79,6 +81,7 @@ async def _record(session: AsyncSession, entity: Entity, event: str, now: dateti
         version=entity.version,
         public=public,
         visible_from=visible_from,
+        detail=detail,
     )
     await bump_entity_set_version(session)
     linking_service.note_entity_change(session, entity.id)
@@ -404,7 +407,7 @@ async def merge_entity(
     await remember_old_slug(session, Entity, old_slug, target.id)
     await remember_old_slug(session, Entity, str(source.id), target.id)
     await flush_new_version(session, target)
-    await _record(session, source, "deleted", now)
+    await _record(session, source, "deleted", now, detail=f"{MERGED}{target.id}")
     await _record(session, target, "updated", now)
     return target
 

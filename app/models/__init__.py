@@ -6,11 +6,18 @@ from app.models.base import Base
 from app.models.entity import Entity, EntityName
 from app.models.support import ApiKey, Change, Counter, IdempotencyRecord, SlugRedirect
 from app.models.tag import Tag
+from app.models.webhook import (
+    ArticlePreview,
+    WebhookCursor,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
 __all__ = [
     "ApiKey",
     "Article",
     "ArticleAuthor",
+    "ArticlePreview",
     "ArticleRevision",
     "ArticleTag",
     "Author",
@@ -23,4 +30,7 @@ __all__ = [
     "Mention",
     "SlugRedirect",
     "Tag",
+    "WebhookCursor",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]
