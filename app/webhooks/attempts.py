@@ -53,7 +53,7 @@ async def claim(session: AsyncSession, *, now: datetime, lease: timedelta, limit
             id=row.id,
             subscription_id=row.subscription_id,
             seq=row.seq,
-            attempts=row.attempts + 1,
+            attempts=row.attempts,
             payload=row.payload,
             url=row.url,
             secrets=(row.secret,)

@@ -62,7 +62,11 @@ class Receiver:
             return 204
 
     def types(self) -> list[str]:
-        return [d.payload["type"] for d in self.accepted]
+        """The types of the events received, in feed order (only each resource's is kept)."""
+        return [d.payload["type"] for d in self.in_feed_order()]
+
+    def in_feed_order(self) -> list[Delivery]:
+        return sorted(self.accepted, key=lambda d: int(d.payload["data"]["seq"]))
 
 
 @pytest.fixture
@@ -103,10 +107,15 @@ def sender_settings(url: str, **overrides: Any) -> Settings:
 
 
 @pytest.fixture
-def private_ok(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+def private_ok(backend: Backend) -> Iterator[None]:
     """The API takes webhooks to 127.0.0.1, as LEDE_WEBHOOKS_ALLOW_PRIVATE=true does."""
-    settings = backend.app.state.settings.model_copy(update={"webhooks_allow_private": True})
-    monkeypatch.setattr(backend.app.state, "settings", settings)
+    state = backend.app.state
+    settings: Settings = state.settings
+    state.settings = settings.model_copy(update={"webhooks_allow_private": True})
+    try:
+        yield
+    finally:
+        state.settings = settings
 
 
 Drain = Callable[..., Awaitable[None]]
