@@ -28,6 +28,7 @@ from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.http import JSONBody
 from app.core.idempotency import install_replay_handler
+from app.core.keyfile import secret_key
 from app.core.logging import configure_logging
 from app.core.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from app.core.openapi import install_openapi, operation_id
@@ -41,6 +42,7 @@ from app.linking.router import router as linking_router
 from app.linking.service import warm_up
 from app.ops.metrics import MetricsMiddleware, app_metrics
 from app.ops.metrics import router as metrics_router
+from app.previews.router import router as previews_router
 from app.search.router import router as search_router
 from app.tags.router import router as tags_router
 from app.webhooks.router import router as webhooks_router
@@ -72,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             await check_schema(database.engine)
             app.state.database = database
+            app.state.secret_key = secret_key(settings)
             _tune_gc()
             warming = asyncio.create_task(warm_up(database.engine))
             async with sending(database, settings, registry=app_metrics(app).registry):
@@ -99,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bulk_router,
         articles_router,
         documents_router,
+        previews_router,
         entities_router,
         tags_router,
         authors_router,

@@ -67,6 +67,7 @@ def make_settings(url: str, **overrides: Any) -> Settings:
         "base_url": "http://testserver",
         # Tests that send webhooks run their own sender.
         "webhooks": "worker",
+        "secret_key": "test-secret-key-that-is-long-enough-for-hs256",
     }
     values.update(overrides)
     return Settings(**values)

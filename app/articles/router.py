@@ -58,9 +58,11 @@ from app.core.security import EditorDep, Principal, PrincipalDep, check_purge
 from app.linking.router import LinkOptionsDep
 from app.linking.service import LinkOptions
 from app.models import Article
+from app.previews import service as previews_service
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
 
+PREVIEW_HEADER = "lede-preview"
 REF_PATH = Path(description="An article id or slug; a former slug answers 301 to the current one.")
 # Fields a merge patch may not set to null: they always have a value.
 NOT_NULLABLE = ("title", "body", "body_format", "authors", "language", "status", "tags", "entities")
@@ -197,11 +199,17 @@ async def get_article(
     session: SessionDep,
     principal: PrincipalDep,
     fields: FieldsQuery = None,
+    preview: Annotated[
+        str | None,
+        Query(max_length=2000, description="A preview token (or send it as `Lede-Preview`)."),
+    ] = None,
 ) -> Response:
-    """One article by id or slug."""
-    return await article_response(
-        request, session, ref, principal, fields=parse_fields(fields, ARTICLE_FIELDS)
-    )
+    """One article by id or slug; with a preview token, that article in its current state."""
+    chosen = parse_fields(fields, ARTICLE_FIELDS)
+    token = preview or request.headers.get(PREVIEW_HEADER)
+    if token is not None:
+        return await _preview(request, session, ref, token, chosen)
+    return await article_response(request, session, ref, principal, fields=chosen)
 
 
 async def article_response(
@@ -258,6 +266,16 @@ async def article_response(
         etag=version_etag(article.id, article.version),
         last_modified=article.updated_at,
     )
+
+
+async def _preview(
+    request: Request, session: AsyncSession, ref: str, token: str, fields: tuple[str, ...]
+) -> Response:
+    """The article a preview token opens, as an editor sees it: never public (SPEC §10)."""
+    await previews_service.check_token(
+        session, ref, token=token, key=request.app.state.secret_key, now=request_now(request)
+    )
+    return await article_response(request, session, ref, previews_service.PREVIEWER, fields=fields)
 
 
 async def _editable(

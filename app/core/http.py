@@ -151,7 +151,8 @@ def validator_headers(
     headers = {
         "ETag": etag,
         "Cache-Control": cache_control(settings, public=public),
-        "Vary": "Authorization, Accept-Encoding",
+        # A preview token (SPEC §10) changes the answer: a cache must not serve it the public one.
+        "Vary": "Authorization, Accept-Encoding, Lede-Preview",
     }
     if last_modified is not None:
         headers["Last-Modified"] = http_date(last_modified)
