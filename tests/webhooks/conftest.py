@@ -37,20 +37,32 @@ class Delivery:
 
 @dataclass
 class Receiver:
-    """Answers 503 to its first ``fail_first`` requests, then 204 to each that verifies."""
+    """Answers 503 to its first ``fail_first`` requests (and while ``down``), then 204 to
+    each that verifies, after ``delay`` seconds; notes an event sent twice at once."""
 
     url: str = ""
     secret: str | None = None
     fail_first: int = 0
+    down: bool = False
+    delay: float = 0.0
     requests: int = 0
     accepted: list[Delivery] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    in_flight: set[str] = field(default_factory=set)
+    overlaps: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def answer(self, headers: dict[str, str], body: bytes) -> int:
+        event = headers.get("webhook-id", "")
         with self.lock:
             self.requests += 1
-            if self.requests <= self.fail_first:
+            failing = self.down or self.requests <= self.fail_first
+            if event in self.in_flight:
+                self.overlaps.append(event)
+            self.in_flight.add(event)
+        try:
+            time.sleep(self.delay)
+            if failing:
                 return 503
             assert self.secret is not None, "the receiver was not told its secret"
             try:
@@ -58,8 +70,15 @@ class Receiver:
             except WebhookVerificationError as exc:
                 self.refused.append(str(exc))
                 return 400
-            self.accepted.append(Delivery(headers, body))
+            with self.lock:
+                self.accepted.append(Delivery(headers, body))
             return 204
+        finally:
+            with self.lock:
+                self.in_flight.discard(event)
+
+    def event_ids(self) -> set[str]:
+        return {d.id for d in self.accepted}
 
     def types(self) -> list[str]:
         """The types of the events received, in feed order (only each resource's is kept)."""
