@@ -97,7 +97,11 @@ async def record(
             outcomes.append("delivered")
         else:
             retry_at = next_attempt(attempt.job.attempts, now=now, schedule=schedule)
-            values |= {"state": "pending" if retry_at else "failed", "next_attempt_at": retry_at}
+            values |= {
+                "state": "pending" if retry_at else "failed",
+                "delivered_at": None,
+                "next_attempt_at": retry_at,
+            }
             outcomes.append("retrying" if retry_at else "failed")
         rows.append(values)
     await repository.record_outcomes(session, rows)

@@ -193,12 +193,9 @@ async def claim_due(
 
 
 async def record_outcomes(session: AsyncSession, outcomes: Sequence[dict[str, Any]]) -> None:
-    """Write each attempt's result (``id`` plus the columns it sets)."""
-    for outcome in outcomes:
-        values = {k: v for k, v in outcome.items() if k != "id"}
-        await session.execute(
-            update(WebhookDelivery).where(WebhookDelivery.id == outcome["id"]).values(**values)
-        )
+    """Write each attempt's result: ``id`` plus the same columns for every one (one statement)."""
+    if outcomes:
+        await session.execute(update(WebhookDelivery), list(outcomes))
 
 
 async def mark_succeeded(session: AsyncSession, subscription_ids: Sequence[uuid.UUID]) -> None:

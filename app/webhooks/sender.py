@@ -125,6 +125,8 @@ class Sender:
             follow_redirects=False,
             trust_env=False,
             timeout=self.settings.webhooks_timeout_seconds,
+            # Connections to receivers are kept for the next batch.
+            limits=httpx.Limits(max_connections=BATCH, max_keepalive_connections=BATCH),
         ) as client:
             while not stop.is_set():
                 try:
