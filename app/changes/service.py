@@ -17,6 +17,8 @@ from app.models import Change, Counter
 from app.models.base import utcnow
 
 CHANGES_COUNTER = "changes"
+# Set in ``Session.info`` by a transaction that recorded events.
+RECORDED = "lede.changes_recorded"
 # The detail of the deletion of an entity merged into another, before the other's id.
 MERGED = "merged:"
 
@@ -56,6 +58,8 @@ async def next_seqs(session: AsyncSession, count: int) -> range:
 async def record_changes(session: AsyncSession, events: Sequence[Event]) -> None:
     if not events:
         return
+    # Tells a webhook sender in this process, once committed, that there is news.
+    session.info[RECORDED] = True
     seqs = await next_seqs(session, len(events))
     now = utcnow()
     for event in events:

@@ -16,8 +16,11 @@ from datetime import timedelta
 
 import httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
+from app.changes.service import RECORDED
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.schema import check_schema
@@ -119,8 +122,14 @@ class Sender:
         # died): well beyond the longest an attempt can take.
         self.lease = timedelta(seconds=3 * settings.webhooks_timeout_seconds)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Send until ``stop`` is set; a database outage is waited out, not fatal."""
+    async def run(self, stop: asyncio.Event, wake: asyncio.Event | None = None) -> None:
+        """Send until ``stop`` is set; a database outage is waited out, not fatal.
+
+        Idle, it looks for work every ``LEDE_WEBHOOKS_POLL_SECONDS``, or as soon as
+        ``wake`` is set.
+        """
+        wake = wake or asyncio.Event()
+        stopping = asyncio.ensure_future(stop.wait())
         async with httpx.AsyncClient(
             follow_redirects=False,
             trust_env=False,
@@ -135,8 +144,15 @@ class Sender:
                     log.warning("webhook sender: %s", exc)
                     busy = False
                 if not busy:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self.settings.webhooks_poll_seconds)
+                    woken = asyncio.ensure_future(wake.wait())
+                    await asyncio.wait(
+                        (stopping, woken),
+                        timeout=self.settings.webhooks_poll_seconds,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                    woken.cancel()
+                    wake.clear()
+        stopping.cancel()
 
     async def tick(self, client: httpx.AsyncClient) -> bool:
         """Queue new events' deliveries, then make the due attempts; whether there was work."""
@@ -144,10 +160,13 @@ class Sender:
             if not await dispatch.anyone_listens(session):
                 return False
         async with self.database.writer() as session, session.begin():
-            queued = await dispatch.dispatch(session, now=utcnow())
-        now = utcnow()
-        async with self.database.writer() as session, session.begin():
+            now = utcnow()
+            queued = await dispatch.dispatch(session, now=now)
             jobs = await attempts.claim(session, now=now, lease=self.lease, limit=BATCH)
+            oldest = await attempts.oldest_pending(session) if self.metrics else None
+        if self.metrics is not None:
+            age = 0.0 if oldest is None else (now - oldest).total_seconds()
+            self.metrics.oldest_pending.set(max(age, 0.0))
         if jobs:
             made = await asyncio.gather(*(send(client, j, settings=self.settings) for j in jobs))
             async with self.database.writer() as session, session.begin():
@@ -158,11 +177,6 @@ class Sender:
                 for attempt, outcome in zip(made, outcomes, strict=True):
                     self.metrics.deliveries.labels(outcome).inc()
                     self.metrics.latency.observe(attempt.seconds)
-        if self.metrics is not None:
-            async with self.database.reader() as session:
-                oldest = await attempts.oldest_pending(session)
-            age = 0.0 if oldest is None else (utcnow() - oldest).total_seconds()
-            self.metrics.oldest_pending.set(max(age, 0.0))
         return bool(queued or jobs)
 
 
@@ -175,11 +189,20 @@ async def sending(
         yield
         return
     stop = asyncio.Event()
+    wake = asyncio.Event()
+
+    def after_commit(session: Session) -> None:
+        # Events this process just committed are sent now, not at the next poll.
+        if session.info.pop(RECORDED, False):
+            wake.set()
+
     metrics = WebhookMetrics(registry)
-    task = asyncio.create_task(Sender(database, settings, metrics=metrics).run(stop))
+    event.listen(Session, "after_commit", after_commit)
+    task = asyncio.create_task(Sender(database, settings, metrics=metrics).run(stop, wake))
     try:
         yield
     finally:
+        event.remove(Session, "after_commit", after_commit)
         stop.set()
         await task
 

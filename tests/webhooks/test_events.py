@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from prometheus_client import CollectorRegistry
 from sqlalchemy import update
 from standardwebhooks.webhooks import Webhook
 
 from app.models import WebhookSubscription
+from app.webhooks.sender import Sender, WebhookMetrics
 from tests.conftest import Backend
-from tests.webhooks.conftest import Drain, Receiver
+from tests.webhooks.conftest import Drain, Receiver, sender_settings
 from tests.webhooks.test_delivery import subscribe
 
 pytestmark = pytest.mark.usefixtures("private_ok")
@@ -194,3 +197,32 @@ async def test_failing_deliveries_end_failed_and_disable_the_subscription(
     assert "5 days" in shown["disabled_reason"]
     resumed = await admin.patch(f"/v1/webhooks/{hook['id']}", json={"enabled": True})
     assert resumed.json()["disabled_reason"] is None
+
+
+async def test_the_sender_counts_outcomes_latency_and_waiting(
+    backend: Backend, admin: httpx.AsyncClient, editor: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    receiver.fail_first = 1
+    await subscribe(admin, receiver, events=["*"])
+    await publish(editor, "Counted")
+    registry = CollectorRegistry()
+    sender = Sender(
+        backend.database, sender_settings(backend.url), metrics=WebhookMetrics(registry)
+    )
+    async with httpx.AsyncClient() as client:
+        for _ in range(200):
+            await sender.tick(client)
+            if receiver.accepted:
+                break
+            await asyncio.sleep(0.05)
+        await sender.tick(client)
+
+    def value(name: str, **labels: str) -> float:
+        found = registry.get_sample_value(name, labels)
+        assert found is not None, name
+        return found
+
+    assert value("lede_webhook_deliveries_total", outcome="retrying") == 1
+    assert value("lede_webhook_deliveries_total", outcome="delivered") == 1
+    assert value("lede_webhook_attempt_duration_seconds_count") == 2
+    assert value("lede_webhook_oldest_pending_seconds") == 0
