@@ -35,7 +35,7 @@ router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-async def get_webhook(
+async def load_webhook(
     webhook_id: Annotated[uuid.UUID, Path(description="The webhook's id.")],
     session: SessionDep,
     _: AdminDep,
@@ -43,7 +43,7 @@ async def get_webhook(
     return await service.get_subscription(session, webhook_id)
 
 
-WebhookDep = Annotated[WebhookSubscription, Depends(get_webhook)]
+WebhookDep = Annotated[WebhookSubscription, Depends(load_webhook)]
 
 
 def _answer(content: object, status_code: int = 200, location: str | None = None) -> Response:
@@ -95,7 +95,7 @@ async def list_webhooks(
 @router.get(
     "/{webhook_id}", responses={200: {"model": WebhookRead}, **problem_responses(401, 403, 404)}
 )
-async def get_webhook_by_id(subscription: WebhookDep) -> Response:
+async def get_webhook(subscription: WebhookDep) -> Response:
     """One webhook subscription (never its secret)."""
     return _answer(service.to_dict(subscription))
 
