@@ -32,6 +32,7 @@ TAGS = [
     {"name": "feeds", "description": "RSS 2.0, Atom 1.0 and JSON Feed 1.1 of the newest stories."},
     {"name": "changes", "description": "The ordered change feed, for clients that sync a copy."},
     {"name": "keys", "description": "API keys (admin)."},
+    {"name": "webhooks", "description": "Signed, retried change notifications (admin)."},
     {"name": "operations", "description": "Liveness, readiness and metrics."},
 ]
 
