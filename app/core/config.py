@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, PositiveFloat, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -43,8 +43,9 @@ class Settings(BaseSettings):
     webhooks_allow_private: bool = False
     webhooks_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     webhooks_poll_seconds: float = Field(default=1.0, gt=0, le=60)
-    webhooks_retry_seconds: list[float] = Field(
-        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0]
+    webhooks_retry_seconds: list[PositiveFloat] = Field(
+        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0],
+        max_length=20,
     )
 
     # Draft preview (README "Draft preview").

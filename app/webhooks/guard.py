@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+# How long a subscription's create or update waits for DNS.
+CREATE_LOOKUP_SECONDS = 1.0
 
 
 class Refused(ValueError):
@@ -90,6 +92,8 @@ async def destination(url: str, *, allow_private: bool) -> Destination:
 
 
 async def check_at_create(url: str, *, allow_private: bool) -> None:
-    """Refuse what is refused at send time, except a name that does not resolve yet."""
-    with contextlib.suppress(Unresolved):
-        await destination(url, allow_private=allow_private)
+    """Refuse what is refused at send time, except a name that does not resolve (yet, or
+    within a second): sending checks it again."""
+    with contextlib.suppress(Unresolved, TimeoutError):
+        async with asyncio.timeout(CREATE_LOOKUP_SECONDS):
+            await destination(url, allow_private=allow_private)
