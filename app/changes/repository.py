@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import invalid
 from app.core.pagination import decode_cursor, encode_cursor
-from app.models import Change
+from app.models import Change, Counter
 
 CURSOR_KIND = "changes"
 
@@ -138,6 +138,11 @@ async def feed_total(
         select(func.count()).select_from(Change).where(seen, _scope(resource_type))
     )
     return total or 0
+
+
+async def counter_value(session: AsyncSession, name: str) -> int:
+    value = await session.scalar(select(Counter.value).where(Counter.name == name))
+    return int(value or 0)
 
 
 async def first_seq_since(session: AsyncSession, since: datetime) -> int | None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.changes import repository
@@ -156,5 +156,4 @@ async def position_since(session: AsyncSession, since: datetime) -> str:
 
 async def last_seq(session: AsyncSession) -> int:
     """The position of the last event numbered so far."""
-    value = await session.scalar(select(Counter.value).where(Counter.name == CHANGES_COUNTER))
-    return int(value or 0)
+    return await repository.counter_value(session, CHANGES_COUNTER)
