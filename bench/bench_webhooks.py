@@ -13,7 +13,8 @@ notes when each event arrives.
 - **Throughput** (with ``--postgres URL``, a server where databases can be
   created): ``--queued`` events are written in one bulk request, then two
   ``lede worker`` processes send them; deliveries per second are counted from
-  the first arrival to the last.
+  the first arrival to the last, and per CPU second of the workers (a figure
+  that depends less on what else the machine runs).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import resource
 import signal
 import statistics
 import sys
@@ -186,15 +188,20 @@ async def throughput(admin_url: str, queued: int) -> None:
             "LEDE_WEBHOOKS_ALLOW_PRIVATE": "true",
             "LEDE_WEBHOOKS_POLL_SECONDS": "0.1",
         }
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         workers = [await asyncio.create_subprocess_exec(LEDE, "worker", env=env) for _ in range(2)]
         await receiver.wait_for(queued, 600)
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
             await worker.wait()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         seconds = receiver.last - receiver.first
         print(
             f"throughput, two workers on PostgreSQL: {len(receiver.arrived)}/{queued} "
-            f"deliveries in {seconds:.1f} s = {len(receiver.arrived) / seconds:.0f}/s"
+            f"deliveries in {seconds:.1f} s = {len(receiver.arrived) / seconds:.0f}/s; "
+            f"the workers used {cpu:.1f} s of CPU (start-up included) = "
+            f"{len(receiver.arrived) / cpu:.0f} deliveries per CPU second"
         )
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
