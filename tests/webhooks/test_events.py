@@ -33,7 +33,9 @@ async def test_readers_view_never_tells_of_drafts_or_scheduled_stories(
     admin: httpx.AsyncClient, editor: httpx.AsyncClient, receiver: Receiver, drain: Drain
 ) -> None:
     await subscribe(admin, receiver, events=["*"])
-    draft = await editor.post("/v1/articles", json={"title": "Secret draft", "body": "Shh."})
+    draft = await editor.post(
+        "/v1/articles", json={"title": "Secret draft", "body": "Shh.", "tags": ["Hush-hush"]}
+    )
     assert draft.status_code == 201
     later = (datetime.now(UTC) + timedelta(days=2)).isoformat()
     await publish(editor, "Embargoed", published_at=later)
@@ -47,6 +49,8 @@ async def test_readers_view_never_tells_of_drafts_or_scheduled_stories(
     assert article["title"] == "Out now"
     assert "Secret draft" not in str(payloads)
     assert "Embargoed" not in str(payloads)
+    # A tag that came in with the draft is as hidden as the draft.
+    assert "hush-hush" not in str(payloads)
 
 
 async def test_include_drafts_tells_editors_everything(
