@@ -230,3 +230,17 @@ async def test_the_sender_counts_outcomes_latency_and_waiting(
     assert value("lede_webhook_deliveries_total", outcome="delivered") == 1
     assert value("lede_webhook_attempt_duration_seconds_count") == 2
     assert value("lede_webhook_oldest_pending_seconds") == 0
+
+
+async def test_expiry_is_told_as_unpublished_when_it_comes(
+    admin: httpx.AsyncClient, editor: httpx.AsyncClient, receiver: Receiver, drain: Drain
+) -> None:
+    await subscribe(admin, receiver, events=["article.*"])
+    expires = datetime.now(UTC) + timedelta(seconds=2)
+    story = await publish(editor, "Short-lived", expires_at=expires.isoformat())
+    await drain(lambda: len(receiver.accepted) >= 2)
+    assert receiver.types() == ["article.created", "article.unpublished"]
+    gone = receiver.in_feed_order()[1].payload
+    assert gone["data"]["id"] == story
+    assert gone["data"]["article"] is None
+    assert datetime.fromisoformat(gone["timestamp"]) >= expires.replace(microsecond=0)
