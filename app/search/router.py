@@ -90,11 +90,7 @@ async def search_articles(
         ),
     ] = None,
 ) -> Response:
-    """Full-text search over articles, with highlights, facets and the entities named.
-
-    On PostgreSQL, `meta.total` for a reader is an estimate once a query matches
-    more stories than the newest ones looked at first hold; it is exact below that.
-    """
+    """Full-text search over articles, with highlights, facets and the entities named."""
     search = service.search_articles(
         session,
         text=q,

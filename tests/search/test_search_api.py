@@ -22,7 +22,7 @@ from app.core.db import Database
 from app.core.schema import upgrade
 from app.main import create_app
 from app.models.base import UTCDateTime, utcnow
-from app.search.backends import base, postgres, sqlite
+from app.search.backends import base, postgres
 from tests.conftest import Backend, _create_pg_database, _drop_pg_database, make_settings
 from tests.search.test_query import HOSTILE
 
@@ -667,27 +667,112 @@ async def test_lede_reindex_rebuilds_the_index(
     assert set(names(await search(anon, q="mali"), corpus)) == {"seed", "sahel"}
 
 
-async def test_ranking_beyond_the_bound_follows_date_order(
+async def test_the_best_old_story_beats_many_weak_new_ones(
+    corpus: dict[str, dict[str, Any]], editor: httpx.AsyncClient, anon: httpx.AsyncClient
+) -> None:
+    for day in range(1, 29):
+        weak = {
+            "title": f"Market report {day}",
+            "body": f"Prices moved on day {day}.\n\nA zebra crossing was repainted.",
+            "published_at": f"2024-02-{day:02d}T08:00:00Z",
+        }
+        response = await editor.post("/v1/articles", json=published(weak))
+        assert response.status_code == 201, response.text
+    best = {
+        "title": "Zebra migration reaches the Mara",
+        "summary": "The zebra herds crossed the river.",
+        "body": "Zebra by the thousand crossed the Mara river.",
+        "published_at": "2019-08-01T08:00:00Z",
+    }
+    response = await editor.post("/v1/articles", json=published(best))
+    assert response.status_code == 201, response.text
+    body = await search(anon, q="zebra", limit=5)
+    assert body["data"][0]["id"] == response.json()["id"]
+    assert body["meta"]["total"] == 29
+    # The weak ones follow, newest first: they tie.
+    dates = [hit["published_at"] for hit in body["data"][1:]]
+    assert dates == sorted(dates, reverse=True)
+    assert dates[0].startswith("2024-02-28")
+
+
+async def test_ties_go_to_the_newer_story_on_every_page(
+    editor: httpx.AsyncClient, anon: httpx.AsyncClient
+) -> None:
+    ids = []
+    for day in (3, 9, 1, 7, 5, 2, 8, 4, 6):
+        same = {
+            "title": "Harbour notice",
+            "body": "The quay is closed for repairs.",
+            "published_at": f"2024-03-{day:02d}T08:00:00Z",
+        }
+        response = await editor.post("/v1/articles", json=published(same))
+        assert response.status_code == 201, response.text
+        ids.append((day, response.json()["id"]))
+    newest_first = [article_id for _day, article_id in sorted(ids, reverse=True)]
+    paged: list[str] = []
+    for offset in range(0, 9, 2):
+        page = await search(anon, q="quay", limit=2, offset=offset)
+        assert page["meta"]["total"] == 9
+        paged += names_of(page)
+    assert paged == newest_first
+
+
+@pytest.mark.parametrize("word", ["report", "reports"])
+async def test_a_word_in_most_stories_ranks_title_then_summary_then_body(
+    editor: httpx.AsyncClient, anon: httpx.AsyncClient, word: str
+) -> None:
+    long_body = " ".join(["The report said more than the last report."] * 40)
+    stories = {
+        "body": {"title": "Floods close roads", "body": long_body, "summary": "Roads shut."},
+        "summary": {"title": "Bridges close", "summary": "A report on bridges.", "body": "Shut."},
+        "title": {"title": "Report on schools", "summary": "Schools shut.", "body": "Closed."},
+    }
+    for index in range(5):
+        stories[f"filler {index}"] = {
+            "title": f"Bulletin {index}",
+            "summary": "Briefly.",
+            "body": f"A report, number {index}, again and again: report after report.",
+        }
+    ids = {}
+    for name, payload in stories.items():
+        response = await editor.post("/v1/articles", json=published(payload))
+        assert response.status_code == 201, response.text
+        ids[response.json()["id"]] = name
+    body = await search(anon, q=word)
+    order = [ids[hit["id"]] for hit in body["data"]]
+    assert order[:2] == ["title", "summary"]
+    assert order.index("body") > 1
+    scores = [hit["score"] for hit in body["data"]]
+    # Not flattened to nothing.
+    assert scores[0] > scores[1] > scores[order.index("body")] > 0.01
+
+
+async def test_rum_and_gin_find_the_same_stories(
     backend: Backend,
     corpus: dict[str, dict[str, Any]],
     anon: httpx.AsyncClient,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The stories were stored in the order they were published.
-    monkeypatch.setattr(postgres if backend.name == "postgresql" else sqlite, "RANK_LIMIT", 2)
-    query = "mali OR drought OR ceasefire OR security"
-    bounded = await search(anon, q=query, limit=100)
-    by_date = names(await search(anon, q=query, limit=100, sort="-published_at"), corpus)
-    order = names(bounded, corpus)
-    assert sorted(order[:2]) == sorted(by_date[:2])
-    assert order[2:] == by_date[2:]
-    assert bounded["meta"]["total"] == 6
-    paged: list[str] = []
-    for offset in range(0, 6, 2):
-        paged += names(await search(anon, q=query, limit=2, offset=offset), corpus)
-    assert paged == order
-    straddling = await search(anon, q=query, limit=3, offset=1)
-    assert names(straddling, corpus) == order[1:4]
+    if backend.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    queries = ["mali OR drought OR ceasefire OR security", "mali", '"peacekeeping mission"']
+    with_index = [await search(anon, q=q, limit=100) for q in queries]
+
+    async def no_rum(_session: Any) -> bool:
+        return False
+
+    monkeypatch.setattr(postgres, "has_rum", no_rum)
+    for q, indexed in zip(queries, with_index, strict=True):
+        ranked = await search(anon, q=q, limit=100)
+        assert set(names_of(ranked)) == set(names_of(indexed))
+        assert ranked["meta"]["total"] == indexed["meta"]["total"] == len(names_of(indexed))
+        assert names_of(ranked)[:1] == names_of(indexed)[:1]
+        if " " not in q:
+            # One word: the same order and scores too.
+            assert names_of(ranked) == names_of(indexed)
+            assert [hit["score"] for hit in ranked["data"]] == pytest.approx(
+                [hit["score"] for hit in indexed["data"]], abs=2e-6
+            )
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -858,29 +943,3 @@ async def test_a_search_the_client_abandons_is_cancelled_in_the_database(
     finally:
         await observer.close()
     assert [message["status"] for message in sent if "status" in message] == [499]
-
-
-async def test_relevance_on_postgresql_looks_at_the_newest_articles_first(
-    backend: Backend,
-    corpus: dict[str, dict[str, Any]],
-    anon: httpx.AsyncClient,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    if backend.name != "postgresql":
-        pytest.skip("SQLite reads its matches newest first from the index itself")
-    query = "mali OR drought OR ceasefire OR security"
-    monkeypatch.setattr(postgres, "RANK_LIMIT", 2)
-    whole = await search(anon, q=query, limit=100)
-    monkeypatch.setattr(postgres, "WINDOW", 2)
-    # The two newest articles hold the two matches to rank: the same first hit, and
-    # a total estimated at their rate, 2 in the last day of 17 (June 17 to July 4).
-    first = await search(anon, q=query, limit=1)
-    assert names_of(first) == names_of(whole)[:1]
-    assert first["meta"]["total"] == 34
-    newest = await search(anon, q=query, limit=1, sort="-published_at")
-    assert newest["meta"]["total"] == 34
-    # A page that needs more matches than a window holds widens it up to every
-    # article: the same hits, counted exactly.
-    widened = await search(anon, q=query, limit=100)
-    assert names_of(widened) == names_of(whole)
-    assert widened["meta"]["total"] == 6

@@ -21,5 +21,6 @@ def is_search_index(name: str | None) -> bool:
     They live outside the ORM models, so schema comparison must leave them alone.
     """
     return name is not None and (
-        name.startswith("articles_fts") or name in ("search_vector", "ix_articles_search_vector")
+        name.startswith("articles_fts")
+        or name in ("search_vector", "ix_articles_search_vector", "ix_articles_search_rum")
     )

@@ -1,74 +1,62 @@
-"""PostgreSQL search: the weighted ``articles.search_vector`` through its GIN index.
+"""PostgreSQL search: the weighted ``articles.search_vector``, through a RUM index or a GIN one.
 
 The vector is a generated column (see the "search index" migration): title
 weight A, summary B, body C, all with the ``english`` configuration. It is
 deliberately not mapped on the ORM model, which must never write it.
 
-Matching through the GIN index is cheap; ranking is not (HAZARDS #4):
-``ts_rank_cd`` reads every ranked document's whole vector out of TOAST. So
-relevance ranks the newest ``RANK_LIMIT`` matches only; older matches follow
-them newest first, each still with its score. A query with fewer matches is
-ranked whole.
+Relevance ranks every match readers may see (SPEC §13), in one of two ways:
 
-Neither is reading every match: a common word matches a third of the articles,
-and each match is a row to read for its date and visibility, and for a phrase
-its vector too (the index knows no word positions, so the order of the words
-is checked in the vector). So for readers, relevance looks for the newest
-matches among the ``WINDOW`` newest articles first (the date index and the GIN
-index combined), and widens that window only while it holds too few. When the
-window is not every article, ``meta.total`` is an estimate: the matches found
-in it, at the rate they came in it, over the time every article spans. It only
-ever counts what readers may see, and a search with few matches, which widens
-its window to every article, is counted exactly. Editors, whose drafts have no
-publication date, have every match read.
+- **RUM** (the ``rum`` extension, when the server has it; see the "rank in the
+  index" migration): the index keeps each word's positions, so it checks
+  phrases and computes each match's rank (``<=>``, a distance: the inverse of
+  the rank) without reading the vectors, and hands the matches out best first.
+  A page reads its own rows and those that tie with its last one, however many
+  match.
+- **GIN** (without it): every match's vector is read and ranked with
+  ``ts_rank`` (HAZARDS #4), slower for common words. It finds the same matches
+  and totals, and gives the same scores to queries of one word; for several
+  words RUM ranks by how close together they stand, ``ts_rank`` somewhat
+  differently.
+
+Both weigh title 1, summary 0.4, body 0.2, and count a word's later occurrences
+less and less (the n-th by 1/n²), so a title match outranks any number of body
+mentions, however common the word.
+
+Either way, ties go to the newer story, and ``meta.total`` is exact. Which one
+applies is read once per database connection, from the catalog.
 """
 
 from __future__ import annotations
 
-import math
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    func,
-    literal_column,
-    select,
-    text,
-    true,
-    type_coerce,
-)
+from sqlalchemy import REAL, ColumnElement, func, literal_column, select, text, type_coerce
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Article
-from app.models.visibility import published_by
 from app.search.backends.base import Scope, SearchBackend, date_key
 from app.search.query import Query, to_tsquery_sql
 
-T = TypeVar("T")
 CONFIG = "english"
-RANK_LIMIT = 200
-# The newest articles readers may see whose matches are looked at first; a window
-# that holds too few matches is widened to hold, at the rate seen, this much more
-# than needed.
-WINDOW = 1600
-WIDEN_MARGIN = 1.25
 VECTOR = literal_column("articles.search_vector", TSVECTOR)
-INDEX = "ix_articles_search_vector"
-# ts_rank_cd normalization 32 maps a rank r to r / (r + 1): scores between 0 and 1.
+GIN_INDEX = "ix_articles_search_vector"
+RUM_INDEX = "ix_articles_search_rum"
+# Normalization 32 maps a rank r to r / (r + 1): scores between 0 and 1.
 RANK_NORMALIZATION = 32
+# Rows read past a page from the RUM index at first, in case its last ones tie.
+TIE_MARGIN = 20
+# Where a connection remembers whether the RUM index is there.
+_RUM_KEY = "lede_search_rum"
 
 
 def _tsquery(query: Query) -> ColumnElement[Any]:
     sql, params = to_tsquery_sql(query, CONFIG)
     # Inline rather than computed once in a CTE: a constant tsquery lets the planner
-    # use the column statistics when it chooses between the GIN and the date index.
+    # use the column statistics when it chooses between the indexes.
     return type_coerce(text(f"({sql})").bindparams(**params), TSQUERY)
 
 
@@ -76,165 +64,21 @@ def _matches(tsquery: ColumnElement[Any]) -> ColumnElement[bool]:
     return VECTOR.bool_op("@@")(tsquery)
 
 
-def _scored(ids: Select[Any], tsquery: ColumnElement[Any]) -> Select[Any]:
-    """Scores for the ids of a subquery, computed after it has cut its rows."""
-    chosen = ids.subquery("chosen")
-    score = func.ts_rank_cd(VECTOR, tsquery, RANK_NORMALIZATION).label("score")
-    return select(*chosen.c, score).join_from(chosen, Article, Article.id == chosen.c.id)
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """The articles published since ``since`` (all when ``None``).
-
-    ``oldest`` and ``newest`` are the publication dates of the oldest and newest
-    articles readers may see.
-    """
-
-    since: datetime | None
-    oldest: datetime | None = None
-    newest: datetime | None = None
-
-    def spanned(self) -> float:
-        """How many windows like this one the articles readers may see span."""
-        if self.since is None or self.oldest is None or self.newest is None:
-            return 1.0
-        if self.newest <= self.since:
-            return 1.0
-        return (self.newest - self.oldest) / (self.newest - self.since)
-
-    def estimate(self, found: int) -> int:
-        """All the matches, from the ``found`` in this window, at the rate they came in it."""
-        return max(found, round(found * self.spanned()))
-
-
-async def _window(session: AsyncSession, scope: Scope, size: int) -> Window:
-    """The window of about the ``size`` newest articles readers may see.
-
-    Read from the (status, published_at) index alone; trashed and expired
-    articles count in its size.
-    """
-    dates = select(Article.published_at).where(published_by(scope.now))
-    since = dates.order_by(Article.published_at.desc()).offset(size - 1).limit(1)
-    oldest = dates.order_by(Article.published_at).limit(1)
-    newest = dates.order_by(Article.published_at.desc()).limit(1)
-    statement = select(
-        since.scalar_subquery().label("since"),
-        oldest.scalar_subquery().label("oldest"),
-        newest.scalar_subquery().label("newest"),
-    )
-    row = (await session.execute(statement)).one()
-    return Window(since=row.since, oldest=row.oldest, newest=row.newest)
-
-
-def _wider(window: Window, size: int, found: int, wanted: int) -> int | None:
-    """The size of the next window after ``window`` of ``size`` held ``found`` matches.
-
-    Enough for ``wanted`` matches at the rate found; every article (``None``) once
-    that is most of them, since finding the date of the oldest in a window walks
-    the index up to it.
-    """
-    wider = max(2 * size, math.ceil(wanted * size / max(found, 1) * WIDEN_MARGIN))
-    if found == 0 or 2 * wider >= size * window.spanned():
-        return None
-    return wider
-
-
-def _within(tsquery: ColumnElement[Any], scope: Scope, window: Window) -> list[ColumnElement[bool]]:
-    within = [_matches(tsquery), scope.readable, *scope.filters]
-    if window.since is not None:
-        within.append(Article.published_at >= window.since)
-    return within
-
-
-async def _newest(
-    session: AsyncSession,
-    scope: Scope,
-    wanted: int,
-    look: Callable[[Window], Awaitable[tuple[T, int | None]]],
-) -> tuple[T, int | None]:
-    """What ``look`` finds in the first window that holds ``wanted`` matches.
-
-    ``look`` also says how many matches the window holds (``None``: unknown, as
-    none was on the page it read). Also the number of matches in all: exact when
-    the window is every article, else estimated.
-    """
-    # Editors' drafts have no publication date to bound a window with.
-    size: int | None = None if scope.sees_drafts else WINDOW
-    while True:
-        window = Window(since=None) if size is None else await _window(session, scope, size)
-        found_there, found = await look(window)
-        if window.since is None:
-            return found_there, found
-        if found is not None and found >= wanted:
-            return found_there, window.estimate(found)
-        size = _wider(window, size or WINDOW, found or 0, wanted)
-
-
-async def _ranked(
-    session: AsyncSession,
-    tsquery: ColumnElement[Any],
-    scope: Scope,
-    window: Window,
-    page: tuple[int, int, int],
-) -> tuple[list[Any], int | None]:
-    """The page (offset, limit, matches wanted) of the matches in ``window``.
-
-    Also how many the window holds: unknown when the page is past them all.
-    """
-    offset, limit, wanted = page
-    key = date_key(sees_drafts=scope.sees_drafts)
-    # Every match in the window once, through the GIN index (and the date index
-    # for a window): the newest are picked from it and it is counted, in one pass.
-    # Materialized, since the planner would rather walk the date index and read
-    # each vector to test it, far slower for a common word.
-    matching = (
-        select(Article.id.label("id"), key.label("published"))
-        .where(*_within(tsquery, scope, window))
-        .cte("matching")
-        .prefix_with("MATERIALIZED")
-    )
-    counted = select(func.count()).select_from(matching).scalar_subquery()
-    total = counted.label("total")
-    newest = select(matching.c.id, matching.c.published).order_by(
-        matching.c.published.desc(), matching.c.id.desc()
-    )
-    rows: list[Any] = []
-    found: int | None = None
-    if offset < RANK_LIMIT:
-        chosen = newest.limit(RANK_LIMIT)
-        if window.since is not None:
-            # A window with too few matches is widened: ranking them would be wasted.
-            chosen = chosen.where(counted >= wanted)
-        scored = _scored(chosen, tsquery).subquery("scored")
-        head = (
-            select(scored)
-            .order_by(scored.c.score.desc(), scored.c.published.desc(), scored.c.id.desc())
-            .offset(offset)
-            .limit(min(limit, RANK_LIMIT - offset))
-            .subquery("head")
+async def has_rum(session: AsyncSession) -> bool:
+    """Whether the search vector has its RUM index; asked once per database connection."""
+    connection = await session.connection()
+    info = (await connection.get_raw_connection()).info
+    if _RUM_KEY not in info:
+        found = await connection.scalar(
+            text("SELECT to_regclass(:name) IS NOT NULL"), {"name": RUM_INDEX}
         )
-        # The count comes back even with no page to go with it.
-        counts = select(total).subquery("counts")
-        statement = (
-            select(counts.c.total, head.c.id, head.c.score)
-            .select_from(counts.outerjoin(head, true()))
-            .order_by(head.c.score.desc(), head.c.published.desc(), head.c.id.desc())
-        )
-        result = (await session.execute(statement)).all()
-        found = result[0].total
-        rows += [row for row in result if row.id is not None]
-    if offset + limit > RANK_LIMIT:
-        start = max(offset, RANK_LIMIT)
-        tail = _scored(newest.offset(start).limit(offset + limit - start), tsquery)
-        statement = tail.add_columns(total).order_by(
-            tail.selected_columns.published.desc(), tail.selected_columns.id.desc()
-        )
-        tail_rows = (await session.execute(statement)).all()
-        if tail_rows:
-            found = tail_rows[0].total
-        rows += tail_rows
-    return rows, found
+        info[_RUM_KEY] = bool(found)
+    return bool(info[_RUM_KEY])
+
+
+def _rum_score(distance: float) -> float:
+    # The distance is 1 / rank; as with RANK_NORMALIZATION, r / (r + 1).
+    return 1.0 / (1.0 + distance)
 
 
 class PostgresBackend(SearchBackend):
@@ -245,8 +89,8 @@ class PostgresBackend(SearchBackend):
     async def planned(self, session: AsyncSession) -> AsyncIterator[None]:
         # A search's statements are prepared once per connection, and their SQL is
         # the same whatever the words: the generic plan PostgreSQL turns to after
-        # five runs cannot tell a rare word from a common one (it read all 17 000
-        # matches of a phrase to find its newest 20). Planned for the words at hand.
+        # five runs cannot tell a rare word from a common one. Planned for the words
+        # at hand.
         await session.execute(text("SET plan_cache_mode = force_custom_plan"))
         yield
         # Not after an error, which may have left the connection unusable; kept, the
@@ -256,38 +100,84 @@ class PostgresBackend(SearchBackend):
     async def rank(
         self, session: AsyncSession, query: Query, *, scope: Scope, offset: int, limit: int
     ) -> tuple[list[tuple[uuid.UUID, float]], int | None]:
+        if await has_rum(session):
+            return await self._rank_rum(session, query, scope=scope, offset=offset, limit=limit)
+        return await self._rank_gin(session, query, scope=scope, offset=offset, limit=limit)
+
+    async def _rank_gin(
+        self, session: AsyncSession, query: Query, *, scope: Scope, offset: int, limit: int
+    ) -> tuple[list[tuple[uuid.UUID, float]], int | None]:
         tsquery = _tsquery(query)
-
-        # The newest RANK_LIMIT matches are ranked, and a page past them needs the
-        # matches up to its end.
-        wanted = max(RANK_LIMIT, offset + limit)
-
-        async def look(window: Window) -> tuple[list[Any], int | None]:
-            return await _ranked(session, tsquery, scope, window, (offset, limit, wanted))
-
-        rows, total = await _newest(session, scope, wanted, look)
+        key = date_key(sees_drafts=scope.sees_drafts)
+        score = func.ts_rank(VECTOR, tsquery, RANK_NORMALIZATION)
+        ranked = (
+            select(
+                Article.id.label("id"),
+                key.label("published"),
+                score.label("score"),
+                # Every match is read to be ranked: counting them comes with it.
+                func.count().over().label("total"),
+            )
+            .where(*self.within(query, scope))
+            .subquery("ranked")
+        )
+        statement = (
+            select(ranked.c.id, ranked.c.score, ranked.c.total)
+            .order_by(ranked.c.score.desc(), ranked.c.published.desc(), ranked.c.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        rows = (await session.execute(statement)).all()
+        total = rows[0].total if rows else None
         return [(row.id, float(row.score)) for row in rows], total
 
-    async def count(self, session: AsyncSession, query: Query, *, scope: Scope) -> int:
+    async def _rank_rum(
+        self, session: AsyncSession, query: Query, *, scope: Scope, offset: int, limit: int
+    ) -> tuple[list[tuple[uuid.UUID, float]], int | None]:
         tsquery = _tsquery(query)
-
-        async def look(window: Window) -> tuple[None, int]:
-            statement = select(func.count()).where(*_within(tsquery, scope, window))
-            return None, await session.scalar(statement.select_from(Article)) or 0
-
-        # The same windows as the first page by relevance: the same total.
-        _nothing, total = await _newest(session, scope, RANK_LIMIT, look)
-        return total or 0
+        key = date_key(sees_drafts=scope.sees_drafts)
+        within = self.within(query, scope)
+        distance = VECTOR.op("<=>", return_type=REAL)(tsquery)
+        counted = select(func.count()).select_from(Article).where(*within).scalar_subquery()
+        wanted = offset + limit
+        read = wanted + TIE_MARGIN
+        while True:
+            statement = (
+                select(
+                    Article.id.label("id"),
+                    key.label("published"),
+                    distance.label("distance"),
+                    counted.label("total"),
+                )
+                .where(*within)
+                .order_by(distance)
+                .limit(read)
+            )
+            rows = (await session.execute(statement)).all()
+            # The index orders by distance alone: the rows that tie with the page's
+            # last one must all be in hand to give the newer ones first.
+            if len(rows) < read or rows[-1].distance > rows[wanted - 1].distance:
+                break
+            read *= 4
+        total = rows[0].total if rows else 0
+        best = sorted(rows, key=lambda row: (row.distance, -row.published.timestamp(), -row.id.int))
+        page = best[offset:wanted]
+        return [(row.id, _rum_score(row.distance)) for row in page], total
 
     async def scores(
         self, session: AsyncSession, query: Query, ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, float]:
-        score = func.ts_rank_cd(VECTOR, _tsquery(query), RANK_NORMALIZATION)
+        tsquery = _tsquery(query)
+        if await has_rum(session):
+            score = func.rum_ts_score(VECTOR, tsquery, RANK_NORMALIZATION)
+        else:
+            score = func.ts_rank(VECTOR, tsquery, RANK_NORMALIZATION)
         statement = select(Article.id, score.label("score")).where(Article.id.in_(ids))
         return {row.id: float(row.score) for row in await session.execute(statement)}
 
     async def reindex(self, session: AsyncSession) -> str:
         # The vector itself is always current (a generated column); the index can
         # still be rebuilt, e.g. after corruption or heavy bloat. Writes wait meanwhile.
-        await session.execute(text(f"REINDEX INDEX {INDEX}"))
-        return f"search_vector is always current; rebuilt its index {INDEX}."
+        index = RUM_INDEX if await has_rum(session) else GIN_INDEX
+        await session.execute(text(f"REINDEX INDEX {index}"))
+        return f"search_vector is always current; rebuilt its index {index}."

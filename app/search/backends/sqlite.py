@@ -10,11 +10,15 @@ hides, and the (status, published_at) and expires_at indexes what its timed
 half hides (scheduled and expired stories). Both halves come from
 ``models.visibility``; the filters, when given, read the rows.
 
-bm25 for every match of a word in a third of 100 000 articles takes half a
-second, so relevance ranks the ``RANK_LIMIT`` most recently stored matches only
-(FTS5 hands them out newest rowid first and stops there); older matches follow
-them, newest stored first, each still with its score. A query with fewer
-matches is ranked whole.
+Relevance ranks every match (SPEC §13). FTS5's bm25 clamps the weight of a word
+found in more than half the articles to 1e-6, so on its own a common word
+flattens every score, and its column weights act before bm25 saturates, so a
+long story that names a word often in its body can beat one that has it in its
+title. The score is therefore built by columns: 0.5 when a query word is in the
+title, 0.25 when one is in the summary, plus up to 0.25 for bm25 (title, summary
+and body weighted 4, 2, 1 after each saturates, words that common counted with a
+weight of 1). Every title match outranks every match without one, and every summary match
+every body-only match, whatever the query; scores lie in (0, 1].
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Select,
+    case,
     column,
     func,
     literal_column,
@@ -39,17 +44,33 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Article, visibility
-from app.search.backends.base import Scope, SearchBackend
+from app.search.backends.base import Scope, SearchBackend, date_key
 from app.search.query import Query, to_fts5
 
-RANK_LIMIT = 2000
 FTS = table("articles_fts", column("rowid"))
 # MATCH takes the hidden column named after the table: "search the index".
 FTS_INDEX: ColumnElement[str] = literal_column("articles_fts")
 ARTICLE_ROWID: ColumnElement[int] = literal_column("articles.rowid")
-# A word in the title counts ten times, in the summary four times what it counts
-# in the body; the state column never scores.
-SCORE = (-func.bm25(FTS_INDEX, 10.0, 4.0, 1.0, 0.0)).label("score")
+# bm25 of each text column alone; the state column never scores.
+TITLE_BM25 = -func.bm25(FTS_INDEX, 1.0, 0.0, 0.0, 0.0)
+SUMMARY_BM25 = -func.bm25(FTS_INDEX, 0.0, 1.0, 0.0, 0.0)
+BODY_BM25 = -func.bm25(FTS_INDEX, 0.0, 0.0, 1.0, 0.0)
+# What FTS5 gives a word in more than half the articles for its weight (IDF), and
+# the bm25 below which every word of the query is one of them.
+CLAMPED_IDF = 1e-6
+CLAMPED_BELOW = 1e-4
+
+
+def _score() -> ColumnElement[float]:
+    """The column-built score of the row FTS5 is at (see above)."""
+    title, summary = TITLE_BM25, SUMMARY_BM25
+    weighted = 4.0 * title + 2.0 * summary + BODY_BM25
+    floored = case((weighted < CLAMPED_BELOW, weighted / CLAMPED_IDF), else_=weighted)
+    return (
+        case((title > 0, 0.5), else_=0.0)
+        + case((summary > 0, 0.25), else_=0.0)
+        + 0.25 * floored / (floored + 1.0)
+    )
 
 
 def _sql(clause: ColumnElement[bool]) -> str:
@@ -125,33 +146,32 @@ class SqliteBackend(SearchBackend):
     async def rank(
         self, session: AsyncSession, query: Query, *, scope: Scope, offset: int, limit: int
     ) -> tuple[list[tuple[uuid.UUID, float]], int | None]:
-        candidates = self._visible(query, scope).add_columns(SCORE)
+        scored = self._visible(query, scope).add_columns(_score().label("score"))
         if scope.filters:
-            candidates = candidates.join(Article, FTS.c.rowid == ARTICLE_ROWID).where(
-                *scope.filters
-            )
-        # FTS5 hands matches out by rowid, so the newest stored come first and the
-        # scan stops as soon as enough are found.
-        newest = candidates.order_by(FTS.c.rowid.desc())
-        rows: list[Any] = []
-        if offset < RANK_LIMIT:
-            ranked = newest.limit(RANK_LIMIT).subquery()
-            statement = (
-                select(ranked.c.rowid, ranked.c.score)
-                .order_by(ranked.c.score.desc(), ranked.c.rowid.desc())
-                .offset(offset)
-                .limit(min(limit, RANK_LIMIT - offset))
-            )
-            rows += (await session.execute(statement)).all()
-        if offset + limit > RANK_LIMIT:
-            start = max(offset, RANK_LIMIT)
-            rows += (
-                await session.execute(newest.offset(start).limit(offset + limit - start))
-            ).all()
-        rowids = [row.rowid for row in rows]
-        statement = select(ARTICLE_ROWID, Article.id).where(ARTICLE_ROWID.in_(rowids))
-        ids = dict((await session.execute(statement)).all())
-        return [(ids[row.rowid], row.score) for row in rows if row.rowid in ids], None
+            scored = scored.join(Article, FTS.c.rowid == ARTICLE_ROWID).where(*scope.filters)
+        # Every match is scored from the index alone; only those down to the page's
+        # last score (with the ones that tie with it) read their article row, for
+        # the date that puts the newer first.
+        every = scored.cte("scored").prefix_with("MATERIALIZED")
+        last = (
+            select(every.c.score)
+            .order_by(every.c.score.desc())
+            .offset(offset + limit - 1)
+            .limit(1)
+            .scalar_subquery()
+        )
+        total = select(func.count()).select_from(every).scalar_subquery()
+        key = date_key(sees_drafts=scope.sees_drafts)
+        statement = (
+            select(Article.id, every.c.score, total.label("total"))
+            .join_from(every, Article, every.c.rowid == ARTICLE_ROWID)
+            .where(every.c.score >= func.coalesce(last, -1.0))
+            .order_by(every.c.score.desc(), key.desc(), Article.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        rows = (await session.execute(statement)).all()
+        return [(row.id, row.score) for row in rows], rows[0].total if rows else None
 
     async def scores(
         self, session: AsyncSession, query: Query, ids: Sequence[uuid.UUID]
@@ -161,7 +181,7 @@ class SqliteBackend(SearchBackend):
         rowids = dict((await session.execute(statement)).all())
         # One pass over the matches, scoring only these ("+ 0": a rowid looked up in
         # the index one at a time would compute bm25's statistics again for each).
-        statement = select(FTS.c.rowid, SCORE).where(
+        statement = select(FTS.c.rowid, _score().label("score")).where(
             FTS_INDEX.match(_text_match(query)), (FTS.c.rowid + 0).in_(list(rowids))
         )
         return {rowids[row.rowid]: row.score for row in await session.execute(statement)}
