@@ -7,6 +7,12 @@ Everything else is literal text: FTS syntax (``*``, ``^``, ``:``, ``NEAR(``,
 parentheses, backslashes, quotes inside words…) never acts as an operator.
 Parsing never fails; what cannot mean anything is dropped.
 
+A run of clauses that spells a known entity's name or alias is ``Named`` (the
+search service finds them): those clauses then also match a story that is
+linked to the entity and says any of its names, and rank its names alike. The
+compilers give the words to look for (``to_fts5``, ``to_tsquery_sql``); the
+search backends add the condition on the links.
+
 Neither compiler hands user text to a query-syntax parser: every term reaches
 FTS5 as a quoted string and PostgreSQL as a bound parameter of
 ``phraseto_tsquery``. Both therefore tokenise a term with the same tokenizer that
@@ -16,6 +22,7 @@ words match on both.
 
 import re
 import unicodedata
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -24,9 +31,11 @@ __all__ = [
     "MAX_PHRASE_WORDS",
     "MAX_TERMS",
     "Clause",
+    "Named",
     "Query",
     "Term",
     "parse_query",
+    "term_of",
     "to_fts5",
     "to_tsquery_sql",
 ]
@@ -65,11 +74,44 @@ class Clause:
 
 
 @dataclass(frozen=True)
+class Named:
+    """Clauses ``start`` to ``stop`` spell a name of the entities ``entity_ids``.
+
+    ``names`` are every name and alias of those entities, as phrases.
+    """
+
+    start: int
+    stop: int
+    names: tuple[Term, ...]
+    entity_ids: tuple[uuid.UUID, ...]
+
+
+@dataclass(frozen=True)
 class Query:
-    """Every clause must match and no excluded term may."""
+    """Every clause must match and no excluded term may.
+
+    ``named`` runs of clauses (in order, never overlapping) also match through the
+    entities they name.
+    """
 
     clauses: tuple[Clause, ...]
     excluded: tuple[Term, ...] = ()
+    named: tuple[Named, ...] = ()
+
+    def spelled(self, named: Named) -> "Query":
+        """The clauses of ``named`` alone, as typed: what a story that is not linked must say."""
+        return Query(clauses=self.clauses[named.start : named.stop])
+
+    def groups(self) -> Iterator[tuple[tuple[Clause, ...], tuple[Term, ...]]]:
+        """The clauses in order, each run that names entities as one, with those names."""
+        position = 0
+        for named in self.named:
+            for clause in self.clauses[position : named.start]:
+                yield (clause,), ()
+            yield self.clauses[named.start : named.stop], named.names
+            position = named.stop
+        for clause in self.clauses[position:]:
+            yield (clause,), ()
 
     def is_empty(self) -> bool:
         # Exclusions alone would mean "every article but…": FTS5 cannot express that
@@ -106,7 +148,8 @@ def _word_spans(text: str) -> Iterator[tuple[int, int]]:
         yield start, len(text)
 
 
-def _term(chunk: str) -> Term | None:
+def term_of(chunk: str) -> Term | None:
+    """``chunk`` as a term (a phrase of its words), or ``None`` when it has no words."""
     spans = list(islice(_word_spans(chunk), MAX_PHRASE_WORDS))
     if not spans:
         return None
@@ -129,7 +172,7 @@ def parse_query(text: str) -> Query:
         if bare == "OR" and not minus:
             after_or = True
             continue
-        term = _term(bare if phrase is None else phrase)
+        term = term_of(bare if phrase is None else phrase)
         if term is None:
             continue
         kept += 1
@@ -159,12 +202,19 @@ def _fts5_clause(clause: Clause) -> str:
     return "(" + " OR ".join(map(_fts5_string, clause.alternatives)) + ")"
 
 
+def _fts5_group(clauses: tuple[Clause, ...], names: tuple[Term, ...]) -> str:
+    typed = " AND ".join(map(_fts5_clause, clauses))
+    if not names:
+        return typed
+    return "(" + " OR ".join([f"({typed})", *map(_fts5_string, names)]) + ")"
+
+
 def to_fts5(query: Query) -> str:
     """An FTS5 ``MATCH`` expression; an empty query gives one that matches no row."""
     if query.is_empty():
         # An empty phrase is valid FTS5 and matches nothing.
         return '""'
-    positive = " AND ".join(map(_fts5_clause, query.clauses))
+    positive = " AND ".join(_fts5_group(clauses, names) for clauses, names in query.groups())
     if not query.excluded:
         return positive
     if len(query.clauses) > 1:
@@ -173,12 +223,14 @@ def to_fts5(query: Query) -> str:
     return positive + "".join(f" NOT {_fts5_string(term)}" for term in query.excluded)
 
 
-def to_tsquery_sql(query: Query, config: str = "english") -> tuple[str, dict[str, str]]:
+def to_tsquery_sql(
+    query: Query, config: str = "english", prefix: str = "q"
+) -> tuple[str, dict[str, str]]:
     """A SQL expression of type ``tsquery`` and its bind parameters, for ``sqlalchemy.text()``.
 
     Parameters are named ``qcfg`` (the text search configuration) and ``q0``,
-    ``q1``… (one per term). An empty query gives an empty tsquery, which matches
-    nothing.
+    ``q1``… (one per term), after ``prefix``. An empty query gives an empty
+    tsquery, which matches nothing.
     """
     if query.is_empty():
         return "CAST('' AS tsquery)", {}
@@ -189,14 +241,22 @@ def to_tsquery_sql(query: Query, config: str = "english") -> tuple[str, dict[str
         # phraseto_tsquery on one word equals plainto_tsquery, and a bare chunk the
         # parser splits ("e-mail", "don't") must stay a phrase. Stopwords give an empty
         # tsquery, which && and || skip (PostgreSQL emits a NOTICE).
-        return f"phraseto_tsquery(CAST(:qcfg AS regconfig), :q{len(texts) - 1})"
+        return f"phraseto_tsquery(CAST(:{prefix}cfg AS regconfig), :{prefix}{len(texts) - 1})"
 
-    parts = [
-        tsquery(clause.alternatives[0])
-        if len(clause.alternatives) == 1
-        else "(" + " || ".join(map(tsquery, clause.alternatives)) + ")"
-        for clause in query.clauses
-    ]
+    def clause_sql(clause: Clause) -> str:
+        if len(clause.alternatives) == 1:
+            return tsquery(clause.alternatives[0])
+        return "(" + " || ".join(map(tsquery, clause.alternatives)) + ")"
+
+    def group_sql(clauses: tuple[Clause, ...], names: tuple[Term, ...]) -> str:
+        typed = " && ".join(map(clause_sql, clauses))
+        if not names:
+            return typed
+        return "(" + " || ".join([f"({typed})", *map(tsquery, names)]) + ")"
+
+    parts = [group_sql(clauses, names) for clauses, names in query.groups()]
     parts.extend(f"!!{tsquery(term)}" for term in query.excluded)
-    params = {"qcfg": config} | {f"q{index}": text for index, text in enumerate(texts)}
+    params = {f"{prefix}cfg": config} | {
+        f"{prefix}{index}": text for index, text in enumerate(texts)
+    }
     return " && ".join(parts), params

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ from app.models.visibility import is_public
 from app.search.backends import backend_for
 from app.search.backends.base import FACET_KINDS, FacetKind, Scope, SearchSort
 from app.search.highlight import highlight
-from app.search.query import Query, parse_query
+from app.search.query import Named, Query, parse_query, term_of
 
 __all__ = [
     "FACET_KINDS",
@@ -40,6 +40,8 @@ MAX_ENTITIES = 5
 # Entity names are looked up by runs of up to this many consecutive query words.
 MAX_NAME_WORDS = 6
 MAX_NAME_KEYS = 200
+# The names and aliases of the entities a run names that are searched for it.
+MAX_NAMES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,17 +92,27 @@ async def search_articles(
         sees_drafts=principal.sees_drafts,
         now=now,
     )
+    # Entities the principal may see (hidden ones stay hidden).
+    named = [
+        (key, entity)
+        for key, entity in await entities_repository.find_by_name_keys(session, _name_keys(query))
+        if principal.sees_drafts or is_public(entity, now)
+    ]
+    query = _with_named(query, named)
     async with backend.planned(session):
         found = await backend.search(session, query, scope=scope, sort=sort, page=page)
-        meta = {"entities": await _entities(session, query, principal=principal, now=now)}
+        meta = {"entities": _entities(query, named)}
+        linked = await backend.linked_entities(session, found.ids, query)
         if facets:
             meta["facets"] = await backend.facets(session, query, scope=scope, kinds=facets)
     # The shown columns, then what the highlights are made of.
     columns = (*articles_repository.columns_of(fields), *HIGHLIGHTED)
     rows = await articles_repository.rows_by_ids(session, found.ids, columns)
     words = query.words()
+    slugs = {entity.id: entity.slug for _key, entity in named}
     hits = [
         _hit(item, row, found.scores.get(row.id, 0.0), words)
+        | {"matched_entities": [slugs[entity_id] for entity_id in linked.get(row.id, [])]}
         for item, row in zip(await reads.shape(session, rows, fields), rows, strict=True)
     ]
     return SearchResult(hits=hits, total=found.total, next_cursor=found.next_cursor, meta=meta)
@@ -117,6 +129,27 @@ def _hit(item: dict[str, Any], row: Row[Any], score: float, words: list[str]) ->
     return item
 
 
+def _runs(query: Query) -> list[tuple[int, int, str]]:
+    """(start, stop, folded words) of each run of clauses that could spell a name, longest first.
+
+    A run holds whole clauses of one term each (an ``OR`` or a part of a phrase
+    never names an entity here), at most ``MAX_NAME_WORDS`` words in all.
+    """
+    runs = []
+    clauses = query.clauses
+    for start in range(len(clauses)):
+        words: list[str] = []
+        for stop in range(start + 1, len(clauses) + 1):
+            alternatives = clauses[stop - 1].alternatives
+            if len(alternatives) > 1:
+                break
+            words += alternatives[0].words
+            if len(words) > MAX_NAME_WORDS:
+                break
+            runs.append((start, stop, fold_name(" ".join(words))))
+    return sorted(runs, key=lambda run: run[0] - run[1])
+
+
 def _name_keys(query: Query) -> list[str]:
     """Folded runs of consecutive query words, longest first: the names the query may spell."""
     words = [
@@ -130,21 +163,53 @@ def _name_keys(query: Query) -> list[str]:
     return list(dict.fromkeys(keys))[:MAX_NAME_KEYS]
 
 
-async def _entities(
-    session: AsyncSession, query: Query, *, principal: Principal, now: datetime
-) -> list[dict[str, Any]]:
-    """Live entities named by the query (a name or an alias) that the principal may see,
-    those named in most words first."""
-    keys = _name_keys(query)
-    order = {key: index for index, key in enumerate(keys)}
+def _with_named(query: Query, found: list[tuple[str, Entity]]) -> Query:
+    """``query`` with the runs of clauses that spell the names of ``found`` entities.
+
+    The longest run wins where runs overlap; each run also matches, through the
+    stored mentions, stories linked to its entities that say any of their names.
+    """
+    by_key: dict[str, list[Entity]] = {}
+    for key, entity in found:
+        by_key.setdefault(key, []).append(entity)
+    taken: set[int] = set()
+    named = []
+    for start, stop, key in _runs(query):
+        entities = by_key.get(key)
+        if not entities or taken.intersection(range(start, stop)):
+            continue
+        taken.update(range(start, stop))
+        spellings = [name for entity in entities for name in (entity.name, *entity.aliases)]
+        terms = {fold_name(term.text): term for term in filter(None, map(term_of, spellings))}
+        named.append(
+            Named(
+                start=start,
+                stop=stop,
+                names=tuple(terms.values())[:MAX_NAMES],
+                entity_ids=tuple(entity.id for entity in entities),
+            )
+        )
+    return replace(query, named=tuple(sorted(named, key=lambda run: run.start)))
+
+
+def _entities(query: Query, found: list[tuple[str, Entity]]) -> list[dict[str, Any]]:
+    """Live entities named by the query (a name or an alias), those named in most words first.
+
+    ``searched``: stories linked to the entity were matched too.
+    """
+    order = {key: index for index, key in enumerate(_name_keys(query))}
+    searched = {entity_id for named in query.named for entity_id in named.entity_ids}
     entities: dict[Any, Entity] = {}
-    for _key, entity in sorted(
-        await entities_repository.find_by_name_keys(session, keys), key=lambda pair: order[pair[0]]
-    ):
-        if principal.sees_drafts or is_public(entity, now):
-            entities.setdefault(entity.id, entity)
+    for _key, entity in sorted(found, key=lambda pair: order[pair[0]]):
+        entities.setdefault(entity.id, entity)
     return [
-        {"id": entity.id, "slug": entity.slug, "name": entity.name, "type": entity.type}
+        {
+            "id": entity.id,
+            "slug": entity.slug,
+            "name": entity.name,
+            "type": entity.type,
+            "searched": entity.id in searched,
+        }
         for entity in list(entities.values())[:MAX_ENTITIES]
     ]
 

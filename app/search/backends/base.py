@@ -56,6 +56,11 @@ class SearchPage:
     next_cursor: str | None
 
 
+def linked(entity_ids: Sequence[uuid.UUID]) -> Select[Any]:
+    """Ids of the articles that mention (are linked to) any of these entities."""
+    return select(Mention.article_id).where(Mention.entity_id.in_(entity_ids))
+
+
 def date_key(*, sees_drafts: bool) -> Any:
     """Newest first, as article listings sort: drafts by when they were written."""
     if sees_drafts:
@@ -82,6 +87,21 @@ class SearchBackend(ABC):
         self, session: AsyncSession, query: Query, ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, float]:
         """The scores of these matching articles."""
+
+    async def linked_entities(
+        self, session: AsyncSession, article_ids: Sequence[uuid.UUID], query: Query
+    ) -> dict[uuid.UUID, list[uuid.UUID]]:
+        """For each of these articles, the entities named in ``query`` that it is linked to."""
+        entity_ids = [entity_id for named in query.named for entity_id in named.entity_ids]
+        if not entity_ids or not article_ids:
+            return {}
+        statement = select(Mention.article_id, Mention.entity_id).where(
+            Mention.article_id.in_(article_ids), Mention.entity_id.in_(entity_ids)
+        )
+        found: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for article_id, entity_id in await session.execute(statement):
+            found.setdefault(article_id, []).append(entity_id)
+        return found
 
     @abstractmethod
     async def reindex(self, session: AsyncSession) -> str:

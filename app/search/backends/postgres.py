@@ -14,9 +14,8 @@ Relevance ranks every match readers may see (SPEC §13), in one of two ways:
   match.
 - **GIN** (without it): every match's vector is read and ranked with
   ``ts_rank`` (HAZARDS #4), slower for common words. It finds the same matches
-  and totals, and gives the same scores to queries of one word; for several
-  words RUM ranks by how close together they stand, ``ts_rank`` somewhat
-  differently.
+  and totals; ``ts_rank`` scores a lone word as RUM does, and words that must
+  all match somewhat differently (RUM by how close together they stand).
 
 Both weigh title 1, summary 0.4, body 0.2, and count a word's later occurrences
 less and less (the n-th by 1/n²), so a title match outranks any number of body
@@ -33,12 +32,22 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import REAL, ColumnElement, func, literal_column, select, text, type_coerce
+from sqlalchemy import (
+    REAL,
+    ColumnElement,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Article
-from app.search.backends.base import Scope, SearchBackend, date_key
+from app.search.backends.base import Scope, SearchBackend, date_key, linked
 from app.search.query import Query, to_tsquery_sql
 
 CONFIG = "english"
@@ -53,8 +62,8 @@ TIE_MARGIN = 20
 _RUM_KEY = "lede_search_rum"
 
 
-def _tsquery(query: Query) -> ColumnElement[Any]:
-    sql, params = to_tsquery_sql(query, CONFIG)
+def _tsquery(query: Query, prefix: str = "q") -> ColumnElement[Any]:
+    sql, params = to_tsquery_sql(query, CONFIG, prefix)
     # Inline rather than computed once in a CTE: a constant tsquery lets the planner
     # use the column statistics when it chooses between the indexes.
     return type_coerce(text(f"({sql})").bindparams(**params), TSQUERY)
@@ -83,7 +92,24 @@ def _rum_score(distance: float) -> float:
 
 class PostgresBackend(SearchBackend):
     def matches(self, query: Query) -> ColumnElement[bool]:
-        return _matches(_tsquery(query))
+        match = _matches(_tsquery(query))
+        if not query.named:
+            return match
+        # A story that does not say what was typed for an entity's name must be
+        # linked to the entity (its other names are in the tsquery).
+        spelled = [
+            select(Article.id)
+            .where(_matches(_tsquery(query.spelled(named), prefix=f"n{index}_")))
+            .correlate(None)
+            for index, named in enumerate(query.named)
+        ]
+        return and_(
+            match,
+            *(
+                or_(Article.id.in_(linked(named.entity_ids)), Article.id.in_(typed))
+                for named, typed in zip(query.named, spelled, strict=True)
+            ),
+        )
 
     @asynccontextmanager
     async def planned(self, session: AsyncSession) -> AsyncIterator[None]:

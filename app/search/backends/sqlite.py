@@ -31,10 +31,12 @@ from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Select,
+    and_,
     case,
     column,
     func,
     literal_column,
+    or_,
     select,
     table,
     text,
@@ -44,7 +46,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Article, visibility
-from app.search.backends.base import Scope, SearchBackend, date_key
+from app.search.backends.base import Scope, SearchBackend, date_key, linked
 from app.search.query import Query, to_fts5
 
 FTS = table("articles_fts", column("rowid"))
@@ -61,16 +63,20 @@ CLAMPED_IDF = 1e-6
 CLAMPED_BELOW = 1e-4
 
 
-def _score() -> ColumnElement[float]:
-    """The column-built score of the row FTS5 is at (see above)."""
-    title, summary = TITLE_BM25, SUMMARY_BM25
-    weighted = 4.0 * title + 2.0 * summary + BODY_BM25
+def _scored(statement: Select[Any]) -> Select[Any]:
+    """``statement`` over the index, rowid and the column-built score of each row (see above)."""
+    columns = statement.add_columns(
+        TITLE_BM25.label("title"), SUMMARY_BM25.label("summary"), BODY_BM25.label("body")
+    ).subquery("columns")
+    title, summary = columns.c.title, columns.c.summary
+    weighted = 4.0 * title + 2.0 * summary + columns.c.body
     floored = case((weighted < CLAMPED_BELOW, weighted / CLAMPED_IDF), else_=weighted)
-    return (
+    score = (
         case((title > 0, 0.5), else_=0.0)
         + case((summary > 0, 0.25), else_=0.0)
         + 0.25 * floored / (floored + 1.0)
     )
+    return select(columns.c.rowid, score.label("score"))
 
 
 def _sql(clause: ColumnElement[bool]) -> str:
@@ -114,13 +120,37 @@ def _timed_out(scope: Scope) -> CompoundSelect[int]:
     )
 
 
+def _spelled_or_linked(query: Query, rowid: ColumnElement[int]) -> list[ColumnElement[bool]]:
+    """For each run of ``query`` that names entities: what was typed, or a link to one.
+
+    The entities' other names are in the match expression already.
+    """
+    conditions = []
+    for named in query.named:
+        typed = select(FTS.c.rowid).where(FTS_INDEX.match(_text_match(query.spelled(named))))
+        rowids = (
+            select(ARTICLE_ROWID)
+            .select_from(Article)
+            .where(Article.id.in_(linked(named.entity_ids)))
+        )
+        # "+ 0": for an OR of rowid conditions SQLite would look each up by rowid,
+        # and could no longer answer MATCH through the index.
+        conditions.append(
+            or_((rowid + 0).in_(typed.correlate(None)), (rowid + 0).in_(rowids.correlate(None)))
+        )
+    return conditions
+
+
 class SqliteBackend(SearchBackend):
     def matches(self, query: Query) -> ColumnElement[bool]:
-        return ARTICLE_ROWID.in_(select(FTS.c.rowid).where(FTS_INDEX.match(_text_match(query))))
+        match = ARTICLE_ROWID.in_(select(FTS.c.rowid).where(FTS_INDEX.match(_text_match(query))))
+        return and_(match, *_spelled_or_linked(query, ARTICLE_ROWID))
 
     def _visible(self, query: Query, scope: Scope) -> Select[Any]:
         """The index entries of the matches ``scope`` may see, filters aside."""
-        statement = select(FTS.c.rowid).where(FTS_INDEX.match(_visible_match(query, scope)))
+        statement = select(FTS.c.rowid).where(
+            FTS_INDEX.match(_visible_match(query, scope)), *_spelled_or_linked(query, FTS.c.rowid)
+        )
         if not scope.sees_drafts:
             statement = statement.where(FTS.c.rowid.not_in(_timed_out(scope)))
         return statement
@@ -146,9 +176,10 @@ class SqliteBackend(SearchBackend):
     async def rank(
         self, session: AsyncSession, query: Query, *, scope: Scope, offset: int, limit: int
     ) -> tuple[list[tuple[uuid.UUID, float]], int | None]:
-        scored = self._visible(query, scope).add_columns(_score().label("score"))
+        visible = self._visible(query, scope)
         if scope.filters:
-            scored = scored.join(Article, FTS.c.rowid == ARTICLE_ROWID).where(*scope.filters)
+            visible = visible.join(Article, FTS.c.rowid == ARTICLE_ROWID).where(*scope.filters)
+        scored = _scored(visible)
         # Every match is scored from the index alone; only those down to the page's
         # last score (with the ones that tie with it) read their article row, for
         # the date that puts the newer first.
@@ -181,8 +212,10 @@ class SqliteBackend(SearchBackend):
         rowids = dict((await session.execute(statement)).all())
         # One pass over the matches, scoring only these ("+ 0": a rowid looked up in
         # the index one at a time would compute bm25's statistics again for each).
-        statement = select(FTS.c.rowid, _score().label("score")).where(
-            FTS_INDEX.match(_text_match(query)), (FTS.c.rowid + 0).in_(list(rowids))
+        statement = _scored(
+            select(FTS.c.rowid).where(
+                FTS_INDEX.match(_text_match(query)), (FTS.c.rowid + 0).in_(list(rowids))
+            )
         )
         return {rowids[row.rowid]: row.score for row in await session.execute(statement)}
 
