@@ -102,6 +102,16 @@ class Query:
         """The clauses of ``named`` alone, as typed: what a story that is not linked must say."""
         return Query(clauses=self.clauses[named.start : named.stop])
 
+    def any_term(self) -> "Query":
+        """Every term to look for (the names of named entities too) as alternatives.
+
+        What ranks the matches: each word counts for where and how often a story
+        says it, not only for how close together the words stand.
+        """
+        terms = [term for clause in self.clauses for term in clause.alternatives]
+        terms += [name for named in self.named for name in named.names]
+        return Query(clauses=(Clause(tuple(dict.fromkeys(terms))),))
+
     def groups(self) -> Iterator[tuple[tuple[Clause, ...], tuple[Term, ...]]]:
         """The clauses in order, each run that names entities as one, with those names."""
         position = 0
