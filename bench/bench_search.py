@@ -12,7 +12,9 @@ search service in process, one query at a time as a reader, and prints queries
 per second and latency percentiles. The time measured is the whole service
 call in its own session: parsing, matching, ranking, counting, loading the
 page of 20 and highlighting it. ``--http`` also times the same mix through the
-ASGI app (routing, JSON, cache headers).
+ASGI app (routing, JSON, cache headers). Then it adds the relevance collection
+(``bench/relevance.py``) to the articles through the API, once, and prints the
+nDCG@10 of its queries over everything loaded.
 
 PostgreSQL is reached at ``--postgres`` (a database is created there and
 dropped after, unless ``--keep``); ``--reuse`` runs the queries again on the
@@ -50,10 +52,12 @@ from app.core.pagination import Page
 from app.core.schema import upgrade
 from app.core.security import ANONYMOUS
 from app.core.slugs import fold_name, make_slug
+from app.keys.service import create_key
 from app.main import create_app
 from app.models import Article, ArticleTag, Tag
 from app.models.base import utcnow
 from app.search import service
+from bench import relevance
 from bench.corpus import QUERY_MIX, iter_articles
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -314,6 +318,7 @@ async def measure(
                 runs.append(("", figures))
     for key, figures in runs:
         print(figures.line(TARGETS_MS.get((database.dialect, key)) if key else None))
+    print(await relevance_line(database, settings))
     print(f"  slowest of the mix by relevance (median of {rounds}, wall / cpu ms):")
     walls: dict[str, list[float]] = {}
     cpus: dict[str, list[float]] = {}
@@ -326,6 +331,33 @@ async def measure(
     for q in slowest[:SHOW_SLOWEST]:
         wall_ms = statistics.median(walls[q]) * 1000
         print(f"    {wall_ms:7.1f} / {statistics.median(cpus[q]) * 1000:6.1f}  {q}")
+
+
+async def relevance_line(database: Database, settings: Settings) -> str:
+    """nDCG@10 of the relevance collection (bench/relevance.py), added to the articles once."""
+    async with database.writer() as session, session.begin():
+        _key, raw = await create_key(session, name="bench", role="editor", now=utcnow())
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        headers = {"Authorization": f"Bearer {raw}"}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://bench", headers=headers
+        ) as client:
+            probe = await client.get("/v1/articles/" + next(relevance.stories())["slug"])
+            if probe.status_code == 404:
+                await relevance.load(client)
+
+            async def search(q: str) -> list[str]:
+                params: dict[str, str | int] = {"q": q, "limit": relevance.K, "fields": "id,slug"}
+                response = await client.get("/v1/search", params=params)
+                response.raise_for_status()
+                return [hit["slug"] for hit in response.json()["data"]]
+
+            mean, by_kind = await relevance.ndcg(search)
+    kinds = ", ".join(f"{kind} {value:.3f}" for kind, value in by_kind.items())
+    count = len(relevance.queries())
+    return f"  relevance collection, {count} queries: nDCG@10 {mean:.3f} ({kinds})"
 
 
 # Databases -------------------------------------------------------------------
