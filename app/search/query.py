@@ -129,14 +129,13 @@ class Query:
         return not self.clauses
 
     def words(self) -> list[str]:
-        """The words to look for, lowercased, each once (for highlighting and entity lookup)."""
-        found = (
-            word.lower()
-            for clause in self.clauses
-            for term in clause.alternatives
-            for word in term.words
-        )
-        return list(dict.fromkeys(found))
+        """The words to look for, lowercased, each once (for highlighting).
+
+        The names of named entities too: what a story linked to one says for it.
+        """
+        terms = [term for clause in self.clauses for term in clause.alternatives]
+        terms += [name for named in self.named for name in named.names]
+        return list(dict.fromkeys(word.lower() for term in terms for word in term.words))
 
 
 def _word_spans(text: str) -> Iterator[tuple[int, int]]:

@@ -470,6 +470,9 @@ async def test_an_alias_finds_the_stories_linked_to_its_entity(
     assert body["meta"]["total"] == 3
     by_name = {ids[hit["id"]]: hit for hit in body["data"]}
     assert by_name["linked"]["matched_entities"] == ["united-nations"]
+    assert by_name["linked"]["highlights"]["title"].startswith(
+        "<mark>United</mark> <mark>Nations</mark> agency"
+    )
     [entity] = body["meta"]["entities"]
     assert (entity["slug"], entity["searched"]) == ("united-nations", True)
     both = await search(anon, q="UN Guterres")
