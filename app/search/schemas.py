@@ -22,10 +22,16 @@ class Highlights(BaseModel):
 class SearchHit(ArticleSummary):
     score: float = Field(description="Relevance: higher is better.")
     highlights: Highlights
+    matched_entities: list[str] = Field(
+        description="Slugs of the entities the query names (`meta.entities` with `searched`) "
+        "that this article is linked to: it matches their names, however it writes them."
+    )
 
 
 SearchHitPartial = partial(
-    SearchHit, keep=("id", "slug", "score", "highlights"), name="SearchHitPartial"
+    SearchHit,
+    keep=("id", "slug", "score", "highlights", "matched_entities"),
+    name="SearchHitPartial",
 )
 SearchHitShown = Annotated[
     SearchHit | SearchHitPartial,  # type: ignore[valid-type]
@@ -39,10 +45,15 @@ class FacetCount(BaseModel):
     count: int
 
 
-class SearchMeta(CollectionMeta):
-    entities: list[EntitySummary] = Field(
-        description="Entities whose name or alias the query names."
+class NamedEntity(EntitySummary):
+    searched: bool = Field(
+        description="The query's words for it also matched articles linked to it that write "
+        "another of its names or aliases."
     )
+
+
+class SearchMeta(CollectionMeta):
+    entities: list[NamedEntity] = Field(description="Entities whose name or alias the query names.")
     facets: dict[str, list[FacetCount]] | None = Field(
         None, description="Counts over every match, for the kinds asked for with `facets`."
     )
