@@ -14,12 +14,13 @@ Relevance ranks every match readers may see (SPEC §13), in one of two ways:
   match.
 - **GIN** (without it): every match's vector is read and ranked with
   ``ts_rank`` (HAZARDS #4), slower for common words. It finds the same matches
-  and totals; ``ts_rank`` scores a lone word as RUM does, and words that must
-  all match somewhat differently (RUM by how close together they stand).
+  and totals; ``ts_rank`` scores a lone word as RUM does, several words
+  somewhat differently.
 
-Both weigh title 1, summary 0.4, body 0.2, and count a word's later occurrences
-less and less (the n-th by 1/n²), so a title match outranks any number of body
-mentions, however common the word.
+Both rank by every term of the query (``Query.any_term``) rather than by how
+close together the terms stand, weigh title 1, summary 0.4, body 0.2, and count
+a word's later occurrences less and less (the n-th by 1/n²), so a title match
+outranks any number of body mentions, however common the word.
 
 Either way, ties go to the newer story, and ``meta.total`` is exact. Which one
 applies is read once per database connection, from the catalog.
