@@ -8,7 +8,7 @@ it replaces is dropped. Otherwise nothing changes: search ranks every match from
 the GIN index, slower. The search backend looks for the RUM index by name.
 
 Revision ID: a7c3e1f25b90
-Revises: f44d7cc9571c
+Revises: a7c3e91b52d4
 Create Date: 2026-12-03 09:50:00.000000+00:00
 """
 
@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 revision: str = "a7c3e1f25b90"
-down_revision: str | None = "f44d7cc9571c"
+down_revision: str | None = "a7c3e91b52d4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
