@@ -8,8 +8,8 @@ it replaces is dropped. Otherwise nothing changes: search ranks every match from
 the GIN index, slower. The search backend looks for the RUM index by name.
 
 Revision ID: a7c3e1f25b90
-Revises: 9f6bed9d4386
-Create Date: 2026-12-03 11:00:00.000000+00:00
+Revises: 255edce80c64
+Create Date: 2026-12-03 11:15:00.000000+00:00
 """
 
 from collections.abc import Sequence
@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 revision: str = "a7c3e1f25b90"
-down_revision: str | None = "9f6bed9d4386"
+down_revision: str | None = "255edce80c64"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
