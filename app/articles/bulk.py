@@ -27,6 +27,7 @@ from app.core.errors import (
     Conflict,
     Problem,
     ProblemError,
+    UnsupportedMediaType,
     field_error,
     invalid,
     problem_body,
@@ -53,10 +54,6 @@ NO_PRECONDITION = Precondition(tags=None, required=False)
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 ItemStatus = Literal["created", "updated", "unchanged", "error"]
-
-
-class UnsupportedMediaType(ProblemError):
-    status = 415
 
 
 @dataclass(frozen=True, slots=True)

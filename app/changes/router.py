@@ -14,6 +14,7 @@ from app.changes import service
 from app.core.db import SessionDep
 from app.core.deps import NowDep, SettingsDep
 from app.core.errors import problem_responses
+from app.core.http import body_etag, dumps
 from app.core.pagination import MAX_LIMIT, Page
 from app.core.responses import collection_response
 from app.core.security import PrincipalDep
@@ -88,9 +89,10 @@ async def list_changes(
         now=now,
     )
     position = after.encode()
+    events = [_event(c) for c in changes]
     return collection_response(
         request,
-        [_event(c) for c in changes],
+        events,
         settings=settings,
         public=not principal.sees_drafts,
         page=Page(limit=limit, offset=None, cursor=cursor),
@@ -98,4 +100,8 @@ async def list_changes(
         next_cursor=position if more else None,
         # Set even on the last page: it is where the next poll starts.
         meta={"next_cursor": position},
+        # The cursor records when it was read, so the body differs on every poll;
+        # the tag covers what the client learns from it, and a 304 leaves it with
+        # a cursor that still reads on from the same events.
+        etag=body_etag(dumps([events, total, more])),
     )

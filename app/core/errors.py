@@ -116,6 +116,10 @@ class PreconditionFailed(ProblemError):
     status = 412
 
 
+class UnsupportedMediaType(ProblemError):
+    status = 415
+
+
 class UnprocessableContent(ProblemError):
     status = 422
 

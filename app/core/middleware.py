@@ -1,4 +1,4 @@
-"""ASGI middleware: request ids and access logs, and the request body limit."""
+"""ASGI middleware: request ids and access logs, the request body limit, and HEAD."""
 
 from __future__ import annotations
 
@@ -116,3 +116,34 @@ class RequestIdMiddleware:
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )
             structlog.contextvars.unbind_contextvars("request_id")
+
+
+class HeadMiddleware:
+    """Answer ``HEAD`` as the ``GET`` of the same URL would, without the body (RFC 9110 §9.3.2).
+
+    Routes, validators and compression all see a GET, so the headers (``ETag``,
+    ``Content-Length``, ``Content-Encoding``) are the ones the GET would send.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        # The scope is changed in place, not copied: outer middleware reads what
+        # routing wrote into it (the matched route, for metrics).
+        scope["method"] = "GET"
+        try:
+            await self.app(scope, receive, send_headers_only)
+        finally:
+            scope["method"] = "HEAD"

@@ -62,6 +62,7 @@ def collection_response(
     next_cursor: str | None,
     meta: dict[str, Any] | None = None,
     last_modified: datetime | None = None,
+    etag: str | None = None,
 ) -> Response:
     body, headers = envelope(
         request, data, page=page, total=total, next_cursor=next_cursor, meta=meta
@@ -73,6 +74,7 @@ def collection_response(
         public=public,
         headers=headers,
         last_modified=last_modified,
+        etag=etag,
     )
 
 

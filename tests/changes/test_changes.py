@@ -241,3 +241,28 @@ async def test_concurrent_writes_are_read_once_each_in_order(editor: httpx.Async
     assert seqs == list(range(1, len(seen) + 1))
     assert len(seen) == 23
     assert sorted(e["id"] for e in seen if e["resource_type"] == "articles") == sorted(ids)
+
+
+@pytest.mark.parametrize("role", ["anon", "editor"])
+async def test_an_unchanged_feed_revalidates_to_304(
+    seeded: dict[str, Any],
+    anon: httpx.AsyncClient,
+    editor: httpx.AsyncClient,
+    role: str,
+) -> None:
+    client = anon if role == "anon" else editor
+    first = await client.get(FEED)
+    again = await client.get(FEED, headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+    polled = await client.get(FEED, params={"cursor": first.json()["meta"]["next_cursor"]})
+    assert polled.json()["data"] == []
+    repolled = await client.get(
+        FEED,
+        params={"cursor": first.json()["meta"]["next_cursor"]},
+        headers={"If-None-Match": polled.headers["etag"]},
+    )
+    assert repolled.status_code == 304
+    await editor.post("/v1/tags", json={"name": "New tag"})
+    changed = await client.get(FEED, headers={"If-None-Match": first.headers["etag"]})
+    assert changed.status_code == 200
+    assert changed.json()["meta"]["total"] == first.json()["meta"]["total"] + 1
