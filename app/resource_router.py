@@ -20,6 +20,7 @@ from app.core.db import SessionDep
 from app.core.deps import NowDep, PreconditionDep, SettingsDep
 from app.core.errors import invalid, problem_responses
 from app.core.idempotency import IdempotencyDep
+from app.core.merge_patch import NestedFields, merge_nested
 from app.core.pagination import Page, PageDep, base_url
 from app.core.repository import Found, Precondition, current
 from app.core.responses import collection_response, moved_response, no_content, resource_response
@@ -71,6 +72,7 @@ def add_resource_routes(
     update_schema: type[BaseModel],
     read_schema: type[BaseModel],
     not_null: tuple[str, ...],
+    nested: NestedFields,
     find: Callable[..., Awaitable[Found[M]]],
     read: Callable[[AsyncSession, M, datetime], Awaitable[dict[str, Any]]],
     create: Callable[..., Awaitable[M]],
@@ -85,7 +87,8 @@ def add_resource_routes(
 
     ``name`` names the operations (``get_<name>``…), ``a_name`` the resource in
     prose ("an entity"), ``ref_path`` describes ``{ref}``; ``not_null`` lists the
-    fields an edit may not set to null.
+    fields an edit may not set to null, ``nested`` the object-valued fields a
+    PATCH merges (RFC 7396).
     """
     edit_responses: dict[int | str, dict[str, Any]] = {
         200: {"model": read_schema},
@@ -160,11 +163,15 @@ def add_resource_routes(
         now: datetime,
         precondition: Precondition,
         principal: Principal,
+        *,
+        merge: bool,
     ) -> Response:
         for field in not_null:
             if field in values and values[field] is None:
                 raise invalid(["body", field], f"{field} cannot be null.")
         item = current(await find(session, ref, principal=principal, now=now), ref)
+        if merge:
+            values = merge_nested(item, values, nested)
         item = await update(session, item, values=values, precondition=precondition, now=now)
         return resource_response(
             request, await read(session, item, now), resource=item, settings=settings, public=False
@@ -188,7 +195,9 @@ def add_resource_routes(
         precondition: PreconditionDep,
     ) -> Response:
         values = data.model_dump(exclude_unset=True)
-        return await edit(request, ref, values, session, settings, now, precondition, principal)
+        return await edit(
+            request, ref, values, session, settings, now, precondition, principal, merge=True
+        )
 
     @router.put(
         "/{ref}", name=f"replace_{name}", description=f"Replace {a_name}.", responses=edit_responses
@@ -205,7 +214,9 @@ def add_resource_routes(
         precondition: PreconditionDep,
     ) -> Response:
         values = data.model_dump()
-        return await edit(request, ref, values, session, settings, now, precondition, principal)
+        return await edit(
+            request, ref, values, session, settings, now, precondition, principal, merge=False
+        )
 
     @router.delete(
         "/{ref}",

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
@@ -30,6 +30,7 @@ from app.articles.schemas import (
     ArticleShown,
     ArticleUpdate,
     CorrectionCreate,
+    ImageIn,
     RelatedArticlePage,
 )
 from app.core.config import Settings
@@ -46,6 +47,7 @@ from app.core.http import (
     version_etag,
 )
 from app.core.idempotency import IdempotencyDep
+from app.core.merge_patch import NestedFields, merge_nested
 from app.core.pagination import Page, PageDep, base_url, envelope, self_url
 from app.core.repository import Precondition, current
 from app.core.responses import (
@@ -66,6 +68,8 @@ PREVIEW_HEADER = "lede-preview"
 REF_PATH = Path(description="An article id or slug; a former slug answers 301 to the current one.")
 # Fields a merge patch may not set to null: they always have a value.
 NOT_NULLABLE = ("title", "body", "body_format", "authors", "language", "status", "tags", "entities")
+# Object-valued fields a merge patch merges member by member.
+NESTED: NestedFields = {"image": TypeAdapter(ImageIn)}
 
 
 def hot_context(request: Request) -> tuple[Settings, datetime]:
@@ -303,11 +307,15 @@ async def _edit(
     now: datetime,
     precondition: Precondition,
     linking: LinkOptions,
+    *,
+    merge: bool = False,
 ) -> Response:
     for name in NOT_NULLABLE:
         if name in values and values[name] is None:
             raise invalid(["body", name], f"{name} cannot be null.")
     article = await _editable(session, ref, principal, now)
+    if merge:
+        values = merge_nested(article, values, NESTED)
     article = await service.update_article(
         session,
         article,
@@ -341,7 +349,7 @@ async def update_article(
     """Change some fields (JSON merge patch); send If-Match to never overwrite a colleague."""
     values = data.model_dump(exclude_unset=True)
     return await _edit(
-        request, ref, values, session, principal, settings, now, precondition, linking
+        request, ref, values, session, principal, settings, now, precondition, linking, merge=True
     )
 
 

@@ -36,11 +36,24 @@ def _check_url(value: str) -> str:
 Url = Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(_check_url)]
 
 
+Caption = Annotated[str, StringConstraints(max_length=1000)]
+Credit = Annotated[str, StringConstraints(max_length=300)]
+
+
 class ImageIn(InputModel):
     url: Url
-    caption: Annotated[str, StringConstraints(max_length=1000)] | None = None
-    credit: Annotated[str, StringConstraints(max_length=300)] | None = None
-    alt: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    caption: Caption | None = None
+    credit: Credit | None = None
+    alt: Caption | None = None
+
+
+class ImagePatch(InputModel):
+    """Members of ``image`` to change: merged with the stored image, ``null`` removes one."""
+
+    url: Url | None = None
+    caption: Caption | None = None
+    credit: Credit | None = None
+    alt: Caption | None = None
 
 
 class MentionIn(InputModel):
@@ -112,7 +125,7 @@ class ArticleCreate(ArticleFields):
 
 
 class ArticleUpdate(ArticleFields):
-    """JSON merge patch (RFC 7396): given fields replace, ``null`` clears."""
+    """JSON merge patch (RFC 7396): given fields replace, ``null`` clears, ``image`` merges."""
 
     title: (
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -125,6 +138,7 @@ class ArticleUpdate(ArticleFields):
     status: ArticleStatus | None = None  # type: ignore[assignment]
     tags: Annotated[list[TagRef], Field(max_length=100)] | None = None  # type: ignore[assignment]
     entities: Annotated[list[MentionIn], Field(max_length=500)] | None = None  # type: ignore[assignment]
+    image: ImagePatch | None = None  # type: ignore[assignment]
 
 
 # Responses: the shape every article read answers; the service renders the

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, TypeAdapter
 from starlette.responses import Response
 
 from app.articles.filters import ArticleFilters
@@ -28,6 +28,7 @@ from app.entities.schemas import (
     EntityRead,
     EntityType,
     EntityUpdate,
+    ExternalIds,
     RelatedEntityPage,
 )
 from app.resource_router import add_resource_routes, page_response
@@ -65,6 +66,7 @@ add_resource_routes(
     update_schema=EntityUpdate,
     read_schema=EntityRead,
     not_null=("name", "type"),
+    nested={"external_ids": TypeAdapter(ExternalIds)},
     find=service.find_entity,
     read=service.read_entity,
     create=service.create_entity,

@@ -101,7 +101,7 @@ async def test_wrong_content_type_is_a_clear_problem(editor: httpx.AsyncClient) 
     response = await editor.post(
         "/v1/articles", content=b"title=x", headers={"content-type": "text/plain"}
     )
-    assert response.status_code == 422
+    assert response.status_code == 415
     assert response.headers["content-type"] == "application/problem+json"
 
 

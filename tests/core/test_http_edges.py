@@ -187,4 +187,3 @@ async def test_bulk_still_takes_ndjson_and_refuses_text(editor: httpx.AsyncClien
         "/v1/articles:bulk", content=b"One", headers={"content-type": "text/plain"}
     )
     assert text.status_code == 415
-
