@@ -17,34 +17,85 @@ import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.errors import ProblemError
-from app.core.schema import upgrade
+from app.core.schema import SchemaBehind, check_schema, upgrade
+from app.core.schemas import rfc3339
 from app.core.security import Principal, Role
 
 app = typer.Typer(help="Lede: a headless content API for newsrooms.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
-console = Console(stderr=True)
+# Messages are never wrapped: an error stays one line, whatever the width.
+console = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 # Who `lede import` writes as, in revisions and `updated_by`.
 IMPORTER = Principal(role="admin", name="lede import")
 
 
+def shown_url(url: str) -> str:
+    """The database URL as it may be printed: the password hidden, the driver left out."""
+    parsed = make_url(url)
+    return parsed.set(drivername=parsed.get_backend_name()).render_as_string(hide_password=True)
+
+
+def announce_database(settings: Settings) -> None:
+    console.print(
+        f"Database: {shown_url(settings.database_url)}", style="dim", markup=False, highlight=False
+    )
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print one clear line, and the exit to raise."""
+    console.print(message, style="red", markup=False, highlight=False)
+    return typer.Exit(code)
+
+
+def _missing_sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    path = Path(database)
+    return None if path.exists() else path
+
+
 def run_with_database(work: Callable[[Database], Awaitable[T]]) -> T:
-    """Run ``work`` against the configured database."""
+    """Run ``work`` against the configured database, once it is known to be there and current.
+
+    A database that is missing, unreachable or not migrated is one line and
+    exit status 2, and no file is made.
+    """
+    settings = get_settings()
+    announce_database(settings)
+    missing = _missing_sqlite_file(settings.database_url)
+    if missing is not None:
+        raise fail(f"There is no database at {missing}: run `lede migrate` first.", 2)
 
     async def main() -> T:
-        database = Database.from_settings(get_settings())
+        database = Database.from_settings(settings)
         try:
+            await check_schema(database.engine)
             return await work(database)
         finally:
             await database.dispose()
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except SchemaBehind as exc:
+        raise fail(str(exc), 2) from None
+    except (OSError, DBAPIError) as exc:
+        raise unusable(settings, exc) from None
+
+
+def unusable(settings: Settings, exc: Exception) -> typer.Exit:
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return fail(f"Cannot use the database {shown_url(settings.database_url)}: {reason}", 2)
 
 
 def run_in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -64,6 +115,7 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Serve the API (requests in flight finish on shutdown)."""
+    run_with_database(_ready)
     # uvicorn re-raises the signal it stopped on, which would end a graceful stop
     # as "killed by SIGTERM"; once the requests in flight are done, exit 0.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -82,6 +134,10 @@ def serve(
     )
 
 
+async def _ready(database: Database) -> None:
+    """Nothing more to check: run_with_database has found the database current."""
+
+
 @app.command()
 def worker(
     metrics_port: Annotated[
@@ -98,8 +154,17 @@ def worker(
 def migrate() -> None:
     """Bring the database schema up to date."""
     settings: Settings = get_settings()
-    upgrade(settings.database_url)
-    console.print("[green]Schema is at head.[/green]")
+    announce_database(settings)
+    try:
+        applied = upgrade(settings.database_url)
+    except (OSError, DBAPIError) as exc:
+        raise unusable(settings, exc) from None
+    if not applied:
+        console.print("The schema was already up to date: nothing to do.")
+        return
+    for revision in applied:
+        console.print(f"  applied {revision}", highlight=False)
+    console.print(f"[green]Applied {len(applied)} migration(s); the schema is up to date.[/green]")
 
 
 @app.command()
@@ -108,7 +173,12 @@ def demo() -> None:
     from app.demo.load import load_demo
 
     created = run_in_session(load_demo)
-    console.print(f"Demo content: {created}")
+    if not any(created.values()):
+        console.print("The demo content is there already: nothing added.")
+        return
+    console.print(
+        f"Loaded the demo: {created['articles']} articles and {created['entities']} entities."
+    )
 
 
 @keys_app.command("create")
@@ -127,7 +197,10 @@ def keys_create(
     async def work(session: AsyncSession) -> tuple[Any, str]:
         return await service.create_key(session, name=name, role=chosen, now=utcnow())
 
-    key, raw = run_in_session(work)
+    try:
+        key, raw = run_in_session(work)
+    except ProblemError as exc:
+        raise fail(exc.detail or exc.title) from None
     console.print(
         f"Created {key.role} key {key.name!r} ({key.id}). Keep it: it is not shown again."
     )
@@ -142,23 +215,48 @@ def keys_list(
     from app.keys import service
 
     async def work(session: AsyncSession) -> list[dict[str, Any]]:
-        return [service.to_dict(k) for k in await service.list_keys(session)]
+        keys, _total = await service.list_keys(session)
+        return [service.to_dict(k) for k in keys]
 
     keys = run_in_session(work)
     if as_json:
-        print(json.dumps(keys, default=str, indent=2))
+        print(json.dumps(keys, default=_json_value, indent=2))
         return
-    table = Table("id", "name", "role", "prefix", "created", "revoked")
-    for k in keys:
-        table.add_row(
+    header = ["id", "name", "role", "prefix", "created", "revoked"]
+    rows = [
+        [
             str(k["id"]),
             k["name"],
             k["role"],
             k["prefix"],
-            str(k["created_at"]),
-            str(k["revoked_at"] or ""),
-        )
-    Console().print(table)
+            rfc3339(k["created_at"]),
+            rfc3339(k["revoked_at"]) if k["revoked_at"] else "",
+        ]
+        for k in keys
+    ]
+    out = Console()
+    if not out.is_terminal:
+        # Piped: plain columns that scripts can split, never cut to a width.
+        print(plain_table([header, *rows]))
+        return
+    table = Table(*header)
+    for column in table.columns:
+        column.overflow = "fold"
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+
+
+def _json_value(value: object) -> str:
+    return rfc3339(value) if isinstance(value, datetime) else str(value)
+
+
+def plain_table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
 
 
 @keys_app.command("revoke")
@@ -173,8 +271,7 @@ def keys_revoke(ref: Annotated[str, typer.Argument(help="Key id or name.")]) -> 
     try:
         key = run_in_session(work)
     except ProblemError as exc:
-        console.print(f"[red]{exc.detail}[/red]")
-        raise typer.Exit(1) from None
+        raise fail(exc.detail or exc.title) from None
     console.print(f"Revoked {key.name!r} ({key.id}).")
 
 
@@ -182,8 +279,13 @@ def keys_revoke(ref: Annotated[str, typer.Argument(help="Key id or name.")]) -> 
 def import_articles(
     file: Annotated[str, typer.Argument(help="NDJSON or a JSON array of articles; - for stdin.")],
     batch_size: Annotated[
-        int, typer.Option(min=1, max=1000, help="Articles per transaction.")
-    ] = 500,
+        int | None,
+        typer.Option(
+            min=1,
+            max=1000,
+            help="Articles per transaction [default: about a hundredth of the file, 50 to 500].",
+        ),
+    ] = None,
     link_entities: Annotated[
         bool, typer.Option(help="Find mentions of known entities in each article.")
     ] = True,
@@ -228,7 +330,7 @@ def import_articles(
                     items,
                     principal=IMPORTER,
                     linking=linking,
-                    batch_size=batch_size,
+                    batch_size=batch_size or smooth_batch_size(total),
                     on_batch=advance,
                 )
             )
@@ -242,6 +344,11 @@ def import_articles(
         out.print(f"{where}: {problem.get('status')} {problem.get('detail')}", markup=False)
     if tally.failed:
         raise typer.Exit(1)
+
+
+def smooth_batch_size(total: int | None) -> int:
+    """Batches that move the progress bar about a hundred times, none under 50 or over 500."""
+    return 500 if total is None else min(500, max(50, total // 100))
 
 
 def _rfc3339(value: str | None) -> datetime | None:

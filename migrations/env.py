@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
-from sqlalchemy import pool
+from alembic.runtime.migration import MigrationInfo
+from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -15,6 +17,17 @@ from app.search.backends import is_search_index
 
 config = context.config
 target_metadata = Base.metadata
+# Held while migrating on PostgreSQL: replicas that start together each run
+# `lede migrate`, one at a time, and the later ones find nothing left to do.
+MIGRATION_LOCK = 0x1ED3_0A1E_3B1C
+
+
+def note_applied(*, step: MigrationInfo, **_: Any) -> None:
+    """Tell the caller (``lede migrate``) each revision applied, when it asks."""
+    applied = config.attributes.get("applied")
+    if applied is not None and step.is_upgrade:
+        doc = " ".join(step.up_revision.doc.split()) if step.up_revision else ""
+        applied.append(f"{step.up_revision_id} ({doc})")
 
 
 def database_url() -> str:
@@ -42,6 +55,11 @@ def run_migrations_offline() -> None:
 
 
 def do_run_migrations(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        # A session lock: it outlives the transaction per migration and goes
+        # with the connection.
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        connection.commit()
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -49,6 +67,7 @@ def do_run_migrations(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         transaction_per_migration=True,
         include_object=include_object,
+        on_version_apply=note_applied,
     )
     with context.begin_transaction():
         context.run_migrations()

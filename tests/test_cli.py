@@ -17,13 +17,13 @@ import orjson
 import pytest
 from typer.testing import CliRunner, Result
 
-from app.cli import app
-from app.core.config import get_settings
+from app.cli import app, smooth_batch_size
+from app.core.config import Settings, get_settings
 from app.core.schema import head_revision, upgrade
 from app.keys.service import create_key
 from app.main import create_app
 from app.models.base import utcnow
-from tests.conftest import Backend, make_settings
+from tests.conftest import Backend, _create_pg_database, _drop_pg_database, make_settings
 
 runner = CliRunner()
 KEY = re.compile(r"^lede_[A-Za-z0-9_-]{43}$")
@@ -73,7 +73,12 @@ def test_migrate_brings_a_new_database_to_head(tmp_path: Path, use_database: Use
     result = lede("migrate")
     assert result.exit_code == 0, result.output
     assert rows(path, "SELECT version_num FROM alembic_version") == [(head_revision(),)]
-    assert lede("migrate").exit_code == 0
+    assert f"Database: sqlite:///{path}" in result.stderr
+    assert f"applied {head_revision()} (" in result.stderr
+    assert "the schema is up to date" in result.stderr
+    again = lede("migrate")
+    assert again.exit_code == 0
+    assert "already up to date: nothing to do" in again.stderr
 
 
 def test_keys_create_prints_the_key_alone_on_the_last_line(sqlite_file: Path) -> None:
@@ -119,6 +124,101 @@ def test_keys_list_and_revoke(sqlite_file: Path) -> None:
     assert "No key 'nobody'" in unknown.stderr
 
 
+def test_keys_list_piped_is_a_plain_table_never_cut(sqlite_file: Path) -> None:
+    long_name = "the website's server-side renderer in the second data centre, read only"
+    lede("keys", "create", "--role", "reader", "--name", long_name)
+    lede("keys", "create", "--role", "admin", "--name", "ops")
+    keys = json.loads(lede("keys", "list", "--json").stdout)
+    assert [k["created_at"][-1] for k in keys] == ["Z", "Z"]
+    lines = lede("keys", "list").stdout.splitlines()
+    assert lines[0].split() == ["id", "name", "role", "prefix", "created", "revoked"]
+    assert "…" not in "".join(lines)
+    first, second = lines[1:]
+    assert first.startswith(keys[0]["id"] + "  ")
+    assert long_name in first
+    assert first.split()[-2:] == [keys[0]["prefix"], keys[0]["created_at"]]
+    assert second.split()[1:3] == ["ops", "admin"]
+    assert second.startswith(keys[1]["id"])
+
+
+def test_key_names_are_unique(sqlite_file: Path) -> None:
+    assert lede("keys", "create", "--role", "editor", "--name", "wire").exit_code == 0
+    again = lede("keys", "create", "--role", "reader", "--name", "wire")
+    assert again.exit_code == 1
+    assert again.stdout == ""
+    assert "A key named 'wire' exists already" in again.stderr
+    assert rows(sqlite_file, "SELECT name, role FROM api_keys") == [("wire", "editor")]
+
+
+@pytest.mark.parametrize("command", [["keys", "list"], ["demo"], ["export"], ["serve"]])
+def test_a_missing_database_is_one_line_and_no_file(
+    tmp_path: Path, use_database: UseDatabase, command: list[str]
+) -> None:
+    path = tmp_path / "var" / "lede.db"
+    use_database(f"sqlite:///{path}")
+    result = lede(*command)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"There is no database at {path}: run `lede migrate` first."
+    )
+    assert not (tmp_path / "var").exists()
+
+
+@pytest.mark.parametrize("command", [["keys", "list"], ["demo"], ["serve"]])
+async def test_an_unmigrated_database_is_one_line(
+    use_database: UseDatabase, tmp_path: Path, command: list[str]
+) -> None:
+    pg_name, pg_url = await _create_pg_database()
+    try:
+        for url in (f"sqlite:///{tmp_path / 'empty.db'}", pg_url):
+            if url.startswith("sqlite"):
+                sqlite3.connect(tmp_path / "empty.db").close()
+            use_database(url)
+            result = await lede_async(*command)
+            assert result.exit_code == 2, result.output
+            last = result.stderr.splitlines()[-1]
+            assert "run `lede migrate`" in last
+            assert "Traceback" not in result.output
+    finally:
+        await _drop_pg_database(pg_name)
+
+
+def test_an_unreachable_database_is_one_line(use_database: UseDatabase) -> None:
+    use_database("postgresql://lede:secret@127.0.0.1:9/lede")
+    for command in (["keys", "list"], ["migrate"]):
+        result = lede(*command)
+        assert result.exit_code == 2, result.output
+        lines = result.stderr.splitlines()
+        assert lines[0] == "Database: postgresql://lede:***@127.0.0.1:9/lede"
+        assert lines[-1].startswith(
+            "Cannot use the database postgresql://lede:***@127.0.0.1:9/lede"
+        )
+        assert len(lines) == 2
+        assert "secret" not in result.output
+
+
+def test_the_default_database_is_in_the_checkout_whatever_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LEDE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("LEDE_DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    checkout = Path(__file__).resolve().parents[1]
+    assert Settings().database_url == f"sqlite+aiosqlite:///{checkout / 'var' / 'lede.db'}"
+    monkeypatch.setenv("LEDE_DATA_DIR", "data")
+    assert Settings().database_url == f"sqlite+aiosqlite:///{tmp_path / 'data' / 'lede.db'}"
+    assert Settings().data_dir == tmp_path / "data"
+    monkeypatch.setenv("LEDE_DATABASE_URL", "postgresql://db/lede")
+    assert Settings().database_url == "postgresql+asyncpg://db/lede"
+
+
+@pytest.mark.parametrize(
+    ("total", "batch"), [(None, 500), (3, 50), (1_000, 50), (20_000, 200), (100_000, 500)]
+)
+def test_import_batches_move_the_progress_bar_smoothly(total: int | None, batch: int) -> None:
+    assert smooth_batch_size(total) == batch
+
+
 def test_demo_loads_once(sqlite_file: Path) -> None:
     first = lede("demo")
     assert first.exit_code == 0, first.output
@@ -126,9 +226,10 @@ def test_demo_loads_once(sqlite_file: Path) -> None:
     entities = rows(sqlite_file, "SELECT count(*) FROM entities")[0][0]
     assert articles == 4
     assert entities > 5
+    assert "Loaded the demo: 4 articles and 9 entities." in first.stderr
     second = lede("demo")
     assert second.exit_code == 0, second.output
-    assert "'articles': 0" in second.stderr
+    assert "The demo content is there already: nothing added." in second.stderr
     assert rows(sqlite_file, "SELECT count(*) FROM articles")[0][0] == articles
     assert rows(sqlite_file, "SELECT count(*) FROM entities")[0][0] == entities
 

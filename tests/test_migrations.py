@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
+from subprocess import PIPE
 
 import httpx
 import pytest
@@ -15,10 +19,12 @@ from app.core.db import Database
 from app.core.schema import SchemaBehind, current_revision, downgrade, head_revision, upgrade
 from app.demo.load import load_demo
 from app.main import create_app
+from app.models import ApiKey
 from app.models.base import UTCDateTime, utcnow
 from tests.conftest import _create_pg_database, _drop_pg_database, make_settings
 
 BEFORE_AUTHORS = "f44d7cc9571c"
+BEFORE_UNIQUE_KEY_NAMES = "255edce80c64"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -172,5 +178,60 @@ async def test_expiry_migration_keeps_what_readers_saw(empty_url: str) -> None:
                 else text("SELECT count(*) FROM articles WHERE search_vector @@ 'open'")
             )
             assert found == 1
+    finally:
+        await database.dispose()
+
+
+async def test_keys_sharing_a_name_are_renamed_when_names_become_unique(empty_url: str) -> None:
+    await asyncio.to_thread(upgrade, empty_url, BEFORE_UNIQUE_KEY_NAMES)
+    database = Database.from_settings(make_settings(empty_url))
+    try:
+        async with database.writer() as session, session.begin():
+            for n, name in enumerate(["wire", "wire", "site", "wire", "wire (2)"]):
+                await session.execute(
+                    insert(ApiKey).values(
+                        id=uuid.uuid4(),
+                        name=name,
+                        role="reader",
+                        prefix="lede_x",
+                        key_hash=f"hash{n}",
+                        created_at=datetime(2026, 1, 1, 0, n, tzinfo=UTC),
+                    )
+                )
+        applied = await asyncio.to_thread(upgrade, empty_url)
+        assert applied[-1].startswith(f"{head_revision()} (")
+        async with database.reader() as session:
+            names = (
+                await session.execute(text("SELECT name FROM api_keys ORDER BY created_at"))
+            ).scalars()
+            assert list(names) == ["wire", "wire (3)", "site", "wire (4)", "wire (2)"]
+    finally:
+        await database.dispose()
+
+
+async def test_two_migrations_at_once_on_postgresql_take_turns() -> None:
+    """Replicas starting together each run `lede migrate`: the lock makes them take turns."""
+    name, url = await _create_pg_database()
+    lede = str(Path(sys.executable).parent / "lede")
+    env = {**os.environ, "LEDE_DATABASE_URL": url}
+    try:
+        processes = [
+            await asyncio.create_subprocess_exec(lede, "migrate", env=env, stdout=PIPE, stderr=PIPE)
+            for _ in range(2)
+        ]
+        results = [await process.communicate() for process in processes]
+        assert [process.returncode for process in processes] == [0, 0], results
+        said = sorted(stderr.decode().splitlines()[-1] for _, stderr in results)
+        assert said[0].startswith("Applied ")
+        assert said[1] == "The schema was already up to date: nothing to do."
+        assert (await _pg_revision(url)) == head_revision()
+    finally:
+        await _drop_pg_database(name)
+
+
+async def _pg_revision(url: str) -> str | None:
+    database = Database.from_settings(make_settings(url))
+    try:
+        return await current_revision(database.engine)
     finally:
         await database.dispose()

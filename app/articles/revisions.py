@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles import service
@@ -15,19 +15,28 @@ from app.core.security import Principal
 from app.models import Article, ArticleRevision
 
 
-async def list_revisions(session: AsyncSession, article: Article) -> list[dict[str, Any]]:
+async def list_revisions(
+    session: AsyncSession, article: Article, *, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
     """Earlier versions, newest first: who made each, when, and which fields it changed."""
+    of_article = ArticleRevision.article_id == article.id
+    # One row more than the page: a row stores version N and the fields the edit
+    # to N + 1 changed, so the fields that made version N are on the row after it
+    # in this order.
     rows = list(
         (
             await session.scalars(
                 select(ArticleRevision)
-                .where(ArticleRevision.article_id == article.id)
-                .order_by(ArticleRevision.version)
+                .where(of_article)
+                .order_by(ArticleRevision.version.desc())
+                .limit(limit + 1)
+                .offset(offset)
             )
         ).all()
     )
-    # A row stores version N and the fields the edit to N + 1 changed, so the
-    # fields that made version N are on the row before it.
+    total = await session.scalar(
+        select(func.count()).select_from(ArticleRevision).where(of_article)
+    )
     made_by_edit = {row.version + 1: row.changed_fields for row in rows}
     return [
         {
@@ -35,10 +44,18 @@ async def list_revisions(session: AsyncSession, article: Article) -> list[dict[s
             "updated_by": row.actor,
             "updated_at": row.created_at,
             "changed_fields": made_by_edit.get(row.version, []),
-            "article": row.snapshot,
+            "article": _with_z_times(row.snapshot),
         }
-        for row in reversed(rows)
-    ]
+        for row in rows[:limit]
+    ], total or 0
+
+
+def _with_z_times(snapshot: dict[str, Any]) -> dict[str, Any]:
+    # Revisions written before times were kept as RFC 3339 with "Z" say "+00:00".
+    published_at = snapshot.get("published_at")
+    if isinstance(published_at, str) and published_at.endswith("+00:00"):
+        return {**snapshot, "published_at": published_at.removesuffix("+00:00") + "Z"}
+    return snapshot
 
 
 async def restore_revision(

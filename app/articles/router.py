@@ -40,7 +40,6 @@ from app.core.errors import invalid, problem_responses
 from app.core.http import (
     body_etag,
     cached_body,
-    cached_json,
     dumps,
     not_modified,
     validator_headers,
@@ -48,7 +47,17 @@ from app.core.http import (
 )
 from app.core.idempotency import IdempotencyDep
 from app.core.merge_patch import NestedFields, merge_nested
-from app.core.pagination import Page, PageDep, base_url, envelope, self_url
+from app.core.pagination import (
+    CollectionLinks,
+    CollectionMeta,
+    OffsetPageDep,
+    Page,
+    PageDep,
+    base_url,
+    envelope,
+    following_offset,
+    self_url,
+)
 from app.core.repository import Precondition, current
 from app.core.responses import (
     collection_response,
@@ -415,14 +424,14 @@ class RevisionRead(BaseModel):
     article: dict[str, Any]
 
 
-class RevisionsMeta(BaseModel):
-    total: int
+class RevisionsMeta(CollectionMeta):
     current_version: int
 
 
 class RevisionList(BaseModel):
     data: list[RevisionRead]
     meta: RevisionsMeta
+    links: CollectionLinks
 
 
 @router.get(
@@ -439,15 +448,23 @@ async def list_article_revisions(
     principal: EditorDep,
     settings: SettingsDep,
     now: NowDep,
+    page: OffsetPageDep,
 ) -> Response:
-    """Earlier versions of an article: who, when, what changed."""
+    """Earlier versions of an article, newest first: who, when, what changed."""
     article = await _editable(session, ref, principal, now, include_deleted=True)
-    revisions = await revisions_service.list_revisions(session, article)
-    return cached_json(
+    revisions, total = await revisions_service.list_revisions(
+        session, article, limit=page.limit, offset=page.offset or 0
+    )
+    return collection_response(
         request,
-        {"data": revisions, "meta": {"total": len(revisions), "current_version": article.version}},
+        revisions,
         settings=settings,
         public=False,
+        page=page,
+        total=total,
+        next_cursor=None,
+        next_offset=following_offset(page, total),
+        meta={"current_version": article.version},
     )
 
 

@@ -32,6 +32,7 @@ from app.core.repository import (
     move_slug,
     trash_or_purge,
 )
+from app.core.schemas import rfc3339
 from app.core.security import Principal
 from app.core.slugs import could_be_ref, fold_name, make_slug
 from app.entities import service as entities_service
@@ -398,8 +399,8 @@ def snapshot(article: Any, *, tags: list[str], manual: list[str]) -> dict[str, A
         "section": article.section,
         "language": article.language,
         "status": article.status,
-        "published_at": article.published_at.isoformat() if article.published_at else None,
-        "expires_at": article.expires_at.isoformat() if article.expires_at else None,
+        "published_at": rfc3339(article.published_at) if article.published_at else None,
+        "expires_at": rfc3339(article.expires_at) if article.expires_at else None,
         "canonical_url": article.canonical_url,
         "source": article.source,
         "image": article.image,

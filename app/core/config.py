@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import Field, PositiveFloat, field_validator
+from pydantic import Field, PositiveFloat, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LEDE_", env_file=".env", extra="ignore")
 
-    database_url: str = "sqlite+aiosqlite:///./var/lede.db"
+    # Where the SQLite database (and other local state) lives when no URL says
+    # otherwise; both are filled in by _anchor_data below when not set.
+    data_dir: Path
+    database_url: str
     database_read_url: str | None = None
     database_pool_size: int = Field(default=10, ge=1, le=200)
     database_timeout_seconds: float = Field(default=5.0, gt=0)
@@ -52,10 +57,28 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(default=None, min_length=32)
     preview_url: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _anchor_data(cls, values: Any) -> Any:
+        if not isinstance(values, dict):
+            return values
+        data_dir = Path(values.get("data_dir") or default_data_dir()).resolve()
+        database_url = values.get("database_url") or f"sqlite:///{data_dir / 'lede.db'}"
+        return {**values, "data_dir": data_dir, "database_url": database_url}
+
     @field_validator("database_url", "database_read_url")
     @classmethod
     def _async_driver(cls, url: str | None) -> str | None:
         return None if url is None else async_database_url(url)
+
+
+def default_data_dir() -> Path:
+    """``var/`` of the source checkout Lede runs from, wherever the command is started;
+    installed as a package, the user's data folder."""
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").is_file():
+        return checkout / "var"
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "lede"
 
 
 def async_database_url(url: str) -> str:

@@ -11,11 +11,24 @@ from urllib.parse import quote
 
 import orjson
 from fastapi import Depends, Query, Request
+from pydantic import BaseModel
 
 from app.core.errors import invalid
 
 MAX_LIMIT = 100
 MAX_OFFSET = 10_000
+
+
+class CollectionMeta(BaseModel):
+    total: int
+    limit: int
+    offset: int | None
+    next_cursor: str | None
+
+
+class CollectionLinks(BaseModel):
+    self: str
+    next: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +54,23 @@ async def get_page(
 
 
 PageDep = Annotated[Page, Depends(get_page)]
+
+
+async def get_offset_page(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = 20,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip.")] = 0,
+) -> Page:
+    return Page(limit=limit, offset=offset, cursor=None)
+
+
+# Short listings (keys, revisions) page by offset alone.
+OffsetPageDep = Annotated[Page, Depends(get_offset_page)]
+
+
+def following_offset(page: Page, total: int) -> int | None:
+    """The offset of the page after ``page`` of an offset listing, if there is one."""
+    following = (page.offset or 0) + page.limit
+    return following if following < total else None
 
 
 def encode_cursor(sort: str, values: Sequence[Any]) -> str:
@@ -75,6 +105,15 @@ def self_url(request: Request) -> str:
     return f"{base_url(request)}{request.url.path}" + (f"?{query}" if query else "")
 
 
+def _page_url(request: Request, name: str, value: str) -> str:
+    params = [
+        (k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "offset")
+    ]
+    params.append((name, value))
+    query = "&".join(f"{k}={quote(v, safe='')}" for k, v in params)
+    return f"{base_url(request)}{request.url.path}?{query}"
+
+
 def envelope(
     request: Request,
     data: list[Any],
@@ -82,17 +121,19 @@ def envelope(
     page: Page,
     total: int,
     next_cursor: str | None,
+    next_offset: int | None = None,
     meta: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """The collection body and its ``Link`` header."""
+    """The collection body and its ``Link`` header.
+
+    The next page is found by ``next_cursor`` (keyset listings) or, for the short
+    listings paged by offset alone, by ``next_offset``.
+    """
     next_url = None
     if next_cursor is not None:
-        params = [
-            (k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "offset")
-        ]
-        params.append(("cursor", next_cursor))
-        query = "&".join(f"{k}={quote(v, safe='')}" for k, v in params)
-        next_url = f"{base_url(request)}{request.url.path}?{query}"
+        next_url = _page_url(request, "cursor", next_cursor)
+    elif next_offset is not None:
+        next_url = _page_url(request, "offset", str(next_offset))
     body = {
         "data": data,
         "meta": {

@@ -60,12 +60,19 @@ def collection_response(
     page: Page,
     total: int,
     next_cursor: str | None,
+    next_offset: int | None = None,
     meta: dict[str, Any] | None = None,
     last_modified: datetime | None = None,
     etag: str | None = None,
 ) -> Response:
     body, headers = envelope(
-        request, data, page=page, total=total, next_cursor=next_cursor, meta=meta
+        request,
+        data,
+        page=page,
+        total=total,
+        next_cursor=next_cursor,
+        next_offset=next_offset,
+        meta=meta,
     )
     return cached_json(
         request,

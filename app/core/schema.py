@@ -27,9 +27,14 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
+def upgrade(database_url: str, revision: str = "head") -> list[str]:
+    """Migrate up to ``revision``; the revisions applied, each with what it does."""
     make_sqlite_folder(database_url)
-    command.upgrade(alembic_config(database_url), revision)
+    config = alembic_config(database_url)
+    applied: list[str] = []
+    config.attributes["applied"] = applied
+    command.upgrade(config, revision)
+    return applied
 
 
 def downgrade(database_url: str, revision: str = "base") -> None:

@@ -62,6 +62,11 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def rfc3339(value: datetime) -> str:
+    """A time as the API writes it everywhere: UTC with ``Z`` (``2023-06-16T14:05:00Z``)."""
+    return as_utc(value).isoformat().replace("+00:00", "Z")
+
+
 Slug = Annotated[str, AfterValidator(_valid_slug)]
 UtcTime = Annotated[datetime, AfterValidator(as_utc)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]

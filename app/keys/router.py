@@ -6,15 +6,22 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, StringConstraints
 from starlette.responses import Response
 
 from app.core.db import SessionDep
-from app.core.deps import NowDep
+from app.core.deps import NowDep, SettingsDep
 from app.core.errors import problem_responses
 from app.core.http import JSONBody
 from app.core.idempotency import IdempotencyDep
+from app.core.pagination import (
+    CollectionLinks,
+    CollectionMeta,
+    OffsetPageDep,
+    following_offset,
+)
+from app.core.responses import collection_response
 from app.core.schemas import InputModel
 from app.core.security import AdminDep, Role
 from app.keys import service
@@ -42,19 +49,32 @@ class KeyCreated(KeyRead):
 
 class KeyList(BaseModel):
     data: list[KeyRead]
+    meta: CollectionMeta
+    links: CollectionLinks
 
 
-@router.get("", responses={200: {"model": KeyList}, **problem_responses(401, 403)})
-async def list_keys(session: SessionDep, _: AdminDep) -> Response:
-    """Every API key (never its secret)."""
-    keys = await service.list_keys(session)
-    return JSONBody(
-        {"data": [service.to_dict(k) for k in keys]}, headers={"Cache-Control": "no-store"}
+@router.get("", responses={200: {"model": KeyList}, **problem_responses(401, 403, 422)})
+async def list_keys(
+    request: Request, session: SessionDep, _: AdminDep, settings: SettingsDep, page: OffsetPageDep
+) -> Response:
+    """API keys, oldest first (never their secrets)."""
+    keys, total = await service.list_keys(session, limit=page.limit, offset=page.offset or 0)
+    return collection_response(
+        request,
+        [service.to_dict(k) for k in keys],
+        settings=settings,
+        public=False,
+        page=page,
+        total=total,
+        next_cursor=None,
+        next_offset=following_offset(page, total),
     )
 
 
 @router.post(
-    "", status_code=201, responses={201: {"model": KeyCreated}, **problem_responses(401, 403, 422)}
+    "",
+    status_code=201,
+    responses={201: {"model": KeyCreated}, **problem_responses(401, 403, 409, 422)},
 )
 async def create_key(
     data: KeyCreate, session: SessionDep, _: AdminDep, now: NowDep, idempotency: IdempotencyDep

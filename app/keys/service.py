@@ -7,10 +7,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import NotFound
+from app.core.errors import Conflict, NotFound
 from app.core.security import Role, forget_cached_keys, hash_key
 from app.models import ApiKey
 
@@ -20,7 +20,12 @@ KEY_PREFIX = "lede_"
 async def create_key(
     session: AsyncSession, *, name: str, role: Role, now: datetime
 ) -> tuple[ApiKey, str]:
-    """A new key and its secret, which is shown once and stored only as a hash."""
+    """A new key and its secret, which is shown once and stored only as a hash.
+
+    Names are unique, so that a key can be revoked by its name.
+    """
+    if await session.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
+        raise Conflict(f"A key named {name!r} exists already: choose another name.")
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(
         id=uuid.uuid4(),
@@ -35,8 +40,15 @@ async def create_key(
     return key, raw
 
 
-async def list_keys(session: AsyncSession) -> list[ApiKey]:
-    return list((await session.scalars(select(ApiKey).order_by(ApiKey.created_at))).all())
+async def list_keys(
+    session: AsyncSession, *, limit: int | None = None, offset: int = 0
+) -> tuple[list[ApiKey], int]:
+    """Keys, oldest first, and how many there are."""
+    keys = await session.scalars(
+        select(ApiKey).order_by(ApiKey.created_at, ApiKey.id).limit(limit).offset(offset)
+    )
+    total = await session.scalar(select(func.count()).select_from(ApiKey))
+    return list(keys.all()), total or 0
 
 
 async def revoke_key(session: AsyncSession, ref: str, *, now: datetime) -> ApiKey:
@@ -46,10 +58,9 @@ async def revoke_key(session: AsyncSession, ref: str, *, now: datetime) -> ApiKe
         condition = ApiKey.id == uuid.UUID(ref)
     except ValueError:
         condition = ApiKey.name == ref
-    keys = list((await session.scalars(select(ApiKey).where(condition))).all())
-    if len(keys) != 1:
-        raise NotFound(f"No single key {ref!r}." if keys else f"No key {ref!r}.")
-    key = keys[0]
+    key = await session.scalar(select(ApiKey).where(condition))
+    if key is None:
+        raise NotFound(f"No key {ref!r}.")
     if key.revoked_at is None:
         key.revoked_at = now
         await session.flush()

@@ -26,7 +26,7 @@ class SlugRedirect(Base):
 class ApiKey(IdMixin, Base):
     __tablename__ = "api_keys"
 
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)

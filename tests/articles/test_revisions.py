@@ -27,6 +27,39 @@ async def test_revisions_list_who_when_what(
     assert response.headers["cache-control"] == "private, no-store"
 
 
+async def test_revisions_are_a_collection_with_z_times(
+    seeded: dict[str, Any], editor: httpx.AsyncClient
+) -> None:
+    await editor.patch(
+        f"/v1/articles/{SLUG}",
+        json={"published_at": "2023-06-16T14:05:00+02:00"},
+    )
+    for n in range(3):
+        await editor.patch(f"/v1/articles/{SLUG}", json={"title": f"Title {n}"})
+    url = f"/v1/articles/{SLUG}/revisions"
+    response = await editor.get(url, params={"limit": 2})
+    body = response.json()
+    assert body["meta"] == {
+        "total": 4,
+        "limit": 2,
+        "offset": 0,
+        "next_cursor": None,
+        "current_version": 5,
+    }
+    assert [r["version"] for r in body["data"]] == [4, 3]
+    assert [r["changed_fields"] for r in body["data"]] == [["title"], ["title"]]
+    assert body["links"]["next"] == f"http://testserver{url}?limit=2&offset=2"
+    assert response.headers["link"] == f'<{body["links"]["next"]}>; rel="next"'
+    rest = (await editor.get(body["links"]["next"])).json()
+    assert [r["version"] for r in rest["data"]] == [2, 1]
+    assert rest["data"][0]["changed_fields"] == ["published_at"]
+    assert rest["data"][1]["changed_fields"] == []
+    assert rest["links"]["next"] is None
+    assert rest["data"][0]["article"]["published_at"] == "2023-06-16T12:05:00Z"
+    assert all(r["updated_at"].endswith("Z") for r in body["data"] + rest["data"])
+    assert (await editor.get(url, params={"offset": -1})).status_code == 422
+
+
 async def test_revisions_are_for_editors_only(
     seeded: dict[str, Any], anon: httpx.AsyncClient
 ) -> None:
