@@ -1,4 +1,6 @@
-# Lede: a slim, non-root image. Migrations run on start (LEDE_MIGRATE_ON_START=false to skip).
+# Lede: a slim, non-root image. Migrations run on start (LEDE_MIGRATE_ON_START=false to skip);
+# on PostgreSQL they take a lock, so replicas starting together take turns.
+# Stop with a grace period above the 30 s drain: `docker stop -t 40`.
 FROM python:3.11-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -23,7 +25,7 @@ RUN useradd --system --uid 10001 --home-dir /srv/lede lede \
     && mkdir -p /srv/lede/var && chown lede /srv/lede/var
 USER lede
 
-ENV LEDE_DATABASE_URL=sqlite:///./var/lede.db \
+ENV LEDE_DATA_DIR=/srv/lede/var \
     LEDE_MIGRATE_ON_START=true
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \

@@ -2,17 +2,27 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-export LEDE_DATABASE_URL ?= sqlite:///./var/lede.db
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# What each command needs installed: `make run` only what runs, `make test` the tools too.
+RUNTIME := $(VENV)/.runtime-installed
+DEV := $(VENV)/.dev-installed
 
 .PHONY: install tools run test lint bench clean
 
-$(BIN)/lede: pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(BIN)/lede
 
-install: $(BIN)/lede
+$(RUNTIME): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(RUNTIME)
+
+install: $(DEV)
 
 # The client generators the contract tests run. openapi-python-client has a
 # virtualenv of its own: it pins an older typer than Lede's CLI uses.
@@ -29,20 +39,20 @@ tests/clients/node_modules: tests/clients/package.json tests/clients/package-loc
 
 tools: $(TOOLS)/bin/openapi-python-client tests/clients/node_modules
 
-## Install, migrate SQLite, load the demo story, serve on http://127.0.0.1:8000
-run: install
+## Install, migrate SQLite (./var/lede.db), load the demo story, serve on http://$(HOST):$(PORT)
+run: $(RUNTIME)
 	$(BIN)/lede migrate
 	$(BIN)/lede demo
-	$(BIN)/lede serve --host 127.0.0.1 --port 8000
+	$(BIN)/lede serve --host $(HOST) --port $(PORT)
 
 ## Install and run the whole suite (lint, types, tests on SQLite and PostgreSQL)
-test: install tools
+test: $(DEV) tools
 	$(BIN)/ruff check app tests bench migrations/env.py
 	$(BIN)/ruff format --check app tests bench migrations/env.py
 	$(BIN)/mypy
 	$(BIN)/pytest
 
-lint: install
+lint: $(DEV)
 	$(BIN)/ruff check app tests bench
 	$(BIN)/mypy
 

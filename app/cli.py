@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.errors import ProblemError
+from app.core.logging import configure_logging
 from app.core.schema import SchemaBehind, check_schema, upgrade
 from app.core.schemas import rfc3339
 from app.core.security import Principal, Role
@@ -34,6 +35,8 @@ app.add_typer(keys_app, name="keys")
 # Messages are never wrapped: an error stays one line, whatever the width.
 console = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
+# How long `lede serve` lets requests in flight finish when told to stop.
+DRAIN_SECONDS = 30
 # Who `lede import` writes as, in revisions and `updated_by`.
 IMPORTER = Principal(role="admin", name="lede import")
 
@@ -116,6 +119,7 @@ def serve(
 ) -> None:
     """Serve the API (requests in flight finish on shutdown)."""
     run_with_database(_ready)
+    configure_logging(get_settings())
     # uvicorn re-raises the signal it stopped on, which would end a graceful stop
     # as "killed by SIGTERM"; once the requests in flight are done, exit 0.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -126,11 +130,13 @@ def serve(
         port=port,
         workers=workers,
         proxy_headers=True,
-        timeout_graceful_shutdown=30,
+        timeout_graceful_shutdown=DRAIN_SECONDS,
         # A worker builds its entity matcher and checks the schema as it starts;
         # on a busy machine that outlasts uvicorn's default 5 s health check.
         timeout_worker_healthcheck=60,
         access_log=False,
+        # Lede configures uvicorn's loggers itself: JSON lines like its own.
+        log_config=None,
     )
 
 

@@ -15,6 +15,7 @@ from typing import Literal, assert_never
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 
 BodyFormat = Literal["html", "markdown", "text"]
 
@@ -53,6 +54,16 @@ _SANITIZER = nh3.Cleaner(
 # Raw HTML in markdown is escaped rather than passed through, so markdown bodies cannot
 # smuggle in markup that differs from what the author previewed.
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+
+
+def _demote_top_headings(state: StateCore) -> None:
+    """``# Heading`` becomes ``<h2>``: the page's one ``<h1>`` is the article's title."""
+    for token in state.tokens:
+        if token.tag == "h1" and token.type in ("heading_open", "heading_close"):
+            token.tag = "h2"
+
+
+_MARKDOWN.core.ruler.push("demote_top_headings", _demote_top_headings)
 
 _PARAGRAPH_TAGS = frozenset(
     {"p", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "blockquote", "figure", "figcaption"}

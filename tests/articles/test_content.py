@@ -210,6 +210,12 @@ def test_markdown_headings_lists_links_and_emphasis() -> None:
     )
 
 
+def test_a_markdown_top_heading_becomes_an_allowed_heading() -> None:
+    rendered = render_body("# Background\n\nText.\n\nUnderlined\n==========\n", "markdown")
+    assert rendered.html == "<h2>Background</h2>\n<p>Text.</p>\n<h2>Underlined</h2>"
+    assert rendered.text == "Background\n\nText.\n\nUnderlined"
+
+
 def test_markdown_raw_html_is_shown_as_text_not_executed() -> None:
     body = '<script>alert(1)</script>\n\nHi <img src=x onerror="alert(2)"> <b>bold?</b>'
 

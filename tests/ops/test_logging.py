@@ -90,3 +90,23 @@ async def test_lines_below_the_configured_level_are_dropped(
     capsys.readouterr()
     await anon.get("/healthz", headers={"X-Request-ID": "quiet-1"})
     assert "quiet-1" not in capsys.readouterr().err
+
+
+def test_uvicorn_lines_and_tracebacks_are_json(
+    backend: Backend, info_logs: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import logging
+
+    logging.getLogger("uvicorn.error").info("Started server process [%d]", 42)
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+    lines = capsys.readouterr().err.splitlines()
+    started, failed = (json.loads(line) for line in lines)
+    assert started["event"] == "Started server process [42]"
+    assert started["level"] == "info"
+    assert started["logger"] == "uvicorn.error"
+    assert started["timestamp"].endswith("Z")
+    assert failed["level"] == "error"
+    assert "RuntimeError: boom" in failed["exception"]
