@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -28,6 +30,7 @@ from app.core.logging import configure_logging
 from app.core.schema import SchemaBehind, check_schema, upgrade
 from app.core.schemas import rfc3339
 from app.core.security import Principal, Role
+from app.ops.metrics import MULTIPROCESS_DIR
 
 app = typer.Typer(help="Lede: a headless content API for newsrooms.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
@@ -123,21 +126,28 @@ def serve(
     # uvicorn re-raises the signal it stopped on, which would end a graceful stop
     # as "killed by SIGTERM"; once the requests in flight are done, exit 0.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=True,
-        timeout_graceful_shutdown=DRAIN_SECONDS,
-        # A worker builds its entity matcher and checks the schema as it starts;
-        # on a busy machine that outlasts uvicorn's default 5 s health check.
-        timeout_worker_healthcheck=60,
-        access_log=False,
-        # Lede configures uvicorn's loggers itself: JSON lines like its own.
-        log_config=None,
-    )
+    with ExitStack() as stack:
+        if workers > 1 and MULTIPROCESS_DIR not in os.environ:
+            # Each worker writes its metrics here, for /metrics to add them up;
+            # made empty for this run, removed after it.
+            os.environ[MULTIPROCESS_DIR] = stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="lede-metrics-")
+            )
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=True,
+            timeout_graceful_shutdown=DRAIN_SECONDS,
+            # A worker builds its entity matcher and checks the schema as it starts;
+            # on a busy machine that outlasts uvicorn's default 5 s health check.
+            timeout_worker_healthcheck=60,
+            access_log=False,
+            # Lede configures uvicorn's loggers itself: JSON lines like its own.
+            log_config=None,
+        )
 
 
 async def _ready(database: Database) -> None:

@@ -36,8 +36,8 @@ def configure_logging(settings: Settings) -> None:
 
 
 # The server's own loggers: start-up and shutdown lines, and the tracebacks of
-# errors that reach it.
-SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+# errors that reach it. Its access log stays off: Lede logs each request itself.
+SERVER_LOGGERS = ("uvicorn", "uvicorn.error")
 
 
 class _StderrHandler(logging.Handler):

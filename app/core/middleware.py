@@ -140,10 +140,11 @@ class HeadMiddleware:
                 message = {"type": "http.response.body", "body": b""}
             await send(message)
 
-        # The scope is changed in place, not copied: outer middleware reads what
-        # routing wrote into it (the matched route, for metrics).
-        scope["method"] = "GET"
+        # The server reads the method from its own scope as the answer starts
+        # (a HEAD answer has no body), so the app gets a copy; what routing
+        # writes into it (the matched route, for metrics) is handed back out.
+        inner = {**scope, "method": "GET"}
         try:
-            await self.app(scope, receive, send_headers_only)
+            await self.app(inner, receive, send_headers_only)
         finally:
-            scope["method"] = "HEAD"
+            scope.update({k: v for k, v in inner.items() if k != "method"})

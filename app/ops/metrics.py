@@ -1,7 +1,13 @@
-"""Prometheus metrics: requests by route template, latencies, and the database pool."""
+"""Prometheus metrics: requests by route template, latencies, and the database pool.
+
+With several worker processes (``lede serve --workers N``), each writes its
+samples to files in ``PROMETHEUS_MULTIPROC_DIR`` and ``/metrics`` adds up every
+worker's, whichever answers the scrape (prometheus_client's multiprocess mode).
+"""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable
 
@@ -16,6 +22,7 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -30,6 +37,11 @@ router = APIRouter(tags=["operations"])
 # Any other method a client sends is counted as OTHER, so made-up methods cannot
 # grow the label set without bound.
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def is_multiprocess() -> bool:
+    return MULTIPROCESS_DIR in os.environ
 
 
 class PoolCollector(Collector):
@@ -66,26 +78,35 @@ class Metrics:
 
     def __init__(self, state: State) -> None:
         self.registry = CollectorRegistry()
-        for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
-            self.registry.register(collector)
-        self.registry.register(PoolCollector(state))
+        if is_multiprocess():
+            # Every worker's samples, read from their files at each scrape. The
+            # process, platform and pool collectors would describe only the
+            # worker that answers, so they are left out.
+            multiprocess.MultiProcessCollector(self.registry)  # type: ignore[no-untyped-call]
+            samples: CollectorRegistry | None = None
+        else:
+            for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+                self.registry.register(collector)
+            self.registry.register(PoolCollector(state))
+            samples = self.registry
         self.requests = Counter(
             "lede_http_requests",
             "HTTP requests answered, by route template and status.",
             ("method", "route", "status"),
-            registry=self.registry,
+            registry=samples,
         )
         self.duration = Histogram(
             "lede_http_request_duration_seconds",
             "Time to answer an HTTP request, by route template.",
             ("method", "route"),
-            registry=self.registry,
+            registry=samples,
         )
         self.in_progress = Gauge(
             "lede_http_requests_in_progress",
             "HTTP requests being answered now.",
             ("method",),
-            registry=self.registry,
+            registry=samples,
+            multiprocess_mode="livesum",
         )
         # Children by label values, found once: ``labels()`` checks and locks on
         # every call. Methods, route templates and statuses are few.

@@ -63,7 +63,7 @@ async def test_sigterm_lets_requests_in_flight_finish(tmp_path: Path) -> None:
         **os.environ,
         "LEDE_DATABASE_URL": url,
         "LEDE_RATE_LIMIT_PER_MINUTE": "0",
-        "LEDE_LOG_LEVEL": "warning",
+        "LEDE_LOG_LEVEL": "info",
     }
     process = await asyncio.create_subprocess_exec(
         LEDE, "serve", "--port", "0", env=env, stdout=PIPE, stderr=STDOUT
