@@ -48,8 +48,6 @@ from app.core.http import (
 from app.core.idempotency import IdempotencyDep
 from app.core.merge_patch import NestedFields, merge_nested
 from app.core.pagination import (
-    CollectionLinks,
-    CollectionMeta,
     OffsetPageDep,
     Page,
     PageDep,
@@ -65,6 +63,7 @@ from app.core.responses import (
     no_content,
     stored_response,
 )
+from app.core.schemas import Collection, CollectionMeta
 from app.core.security import EditorDep, Principal, PrincipalDep, check_purge
 from app.linking.router import LinkOptionsDep
 from app.linking.service import LinkOptions
@@ -428,16 +427,16 @@ class RevisionsMeta(CollectionMeta):
     current_version: int
 
 
-class RevisionList(BaseModel):
-    data: list[RevisionRead]
+class RevisionPage(Collection[RevisionRead]):
+    """Earlier versions of an article, newest first."""
+
     meta: RevisionsMeta
-    links: CollectionLinks
 
 
 @router.get(
     "/{ref}/revisions",
     responses={
-        200: {"model": RevisionList, "description": "Earlier versions, newest first."},
+        200: {"model": RevisionPage, "description": "Earlier versions, newest first."},
         **problem_responses(401, 403, 404, 410),
     },
 )

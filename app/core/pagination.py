@@ -11,24 +11,11 @@ from urllib.parse import quote
 
 import orjson
 from fastapi import Depends, Query, Request
-from pydantic import BaseModel
 
 from app.core.errors import invalid
 
 MAX_LIMIT = 100
 MAX_OFFSET = 10_000
-
-
-class CollectionMeta(BaseModel):
-    total: int
-    limit: int
-    offset: int | None
-    next_cursor: str | None
-
-
-class CollectionLinks(BaseModel):
-    self: str
-    next: str | None
 
 
 @dataclass(frozen=True, slots=True)

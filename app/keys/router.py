@@ -15,14 +15,9 @@ from app.core.deps import NowDep, SettingsDep
 from app.core.errors import problem_responses
 from app.core.http import JSONBody
 from app.core.idempotency import IdempotencyDep
-from app.core.pagination import (
-    CollectionLinks,
-    CollectionMeta,
-    OffsetPageDep,
-    following_offset,
-)
+from app.core.pagination import OffsetPageDep, following_offset
 from app.core.responses import collection_response
-from app.core.schemas import InputModel
+from app.core.schemas import Collection, InputModel
 from app.core.security import AdminDep, Role
 from app.keys import service
 
@@ -47,13 +42,11 @@ class KeyCreated(KeyRead):
     key: str
 
 
-class KeyList(BaseModel):
-    data: list[KeyRead]
-    meta: CollectionMeta
-    links: CollectionLinks
+class KeyPage(Collection[KeyRead]):
+    """A page of API keys."""
 
 
-@router.get("", responses={200: {"model": KeyList}, **problem_responses(401, 403, 422)})
+@router.get("", responses={200: {"model": KeyPage}, **problem_responses(401, 403, 422)})
 async def list_keys(
     request: Request, session: SessionDep, _: AdminDep, settings: SettingsDep, page: OffsetPageDep
 ) -> Response:
