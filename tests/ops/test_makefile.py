@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -10,8 +11,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def dry_run(*args: str, venv: Path) -> list[str]:
     done = subprocess.run(
-        ["make", "--dry-run", "--always-make", *args, f"VENV={venv}"],
+        ["make", "--dry-run", "--always-make", "--no-print-directory", *args, f"VENV={venv}"],
         cwd=ROOT,
+        # Run from `make test`, it must not read as a sub-make of that one.
+        env={k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")},
         capture_output=True,
         text=True,
         check=True,
