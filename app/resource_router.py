@@ -20,7 +20,7 @@ from app.core.db import SessionDep
 from app.core.deps import NowDep, PreconditionDep, SettingsDep
 from app.core.errors import invalid, problem_responses
 from app.core.idempotency import IdempotencyDep
-from app.core.merge_patch import NestedFields, merge_nested
+from app.core.merge_patch import NO_NESTED_FIELDS, NestedFields, merge_nested
 from app.core.pagination import Page, PageDep, base_url
 from app.core.repository import Found, Precondition, current
 from app.core.responses import collection_response, moved_response, no_content, resource_response
@@ -72,7 +72,6 @@ def add_resource_routes(
     update_schema: type[BaseModel],
     read_schema: type[BaseModel],
     not_null: tuple[str, ...],
-    nested: NestedFields,
     find: Callable[..., Awaitable[Found[M]]],
     read: Callable[[AsyncSession, M, datetime], Awaitable[dict[str, Any]]],
     create: Callable[..., Awaitable[M]],
@@ -82,6 +81,7 @@ def add_resource_routes(
     create_doc: str,
     delete_doc: str,
     articles_doc: str,
+    nested: NestedFields = NO_NESTED_FIELDS,
 ) -> None:
     """Add ``/{ref}`` (GET, PATCH, PUT, DELETE), ``/{ref}/articles`` and POST to ``router``.
 

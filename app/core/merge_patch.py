@@ -8,6 +8,7 @@ member with what is stored, and the result is checked as a whole.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -15,6 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from app.core.errors import UnprocessableContent, field_error
 
 NestedFields = Mapping[str, TypeAdapter[Any]]
+NO_NESTED_FIELDS: NestedFields = MappingProxyType({})
 
 
 def merge_patch(target: Any, patch: Any) -> Any:

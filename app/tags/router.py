@@ -50,7 +50,6 @@ add_resource_routes(
     update_schema=TagUpdate,
     read_schema=TagRead,
     not_null=("name",),
-    nested={},
     find=service.find_tag,
     read=service.read_tag,
     create=service.create_tag,
