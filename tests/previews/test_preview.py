@@ -170,10 +170,12 @@ async def test_the_preview_url_setting_is_filled(
 
 
 def test_a_secret_key_is_made_once_and_kept(tmp_path: Path) -> None:
-    settings = make_settings("sqlite://", secret_key=None)
-    path = tmp_path / "var" / "secret_key"
-    first = secret_key(settings, path)
+    settings = make_settings("sqlite://", secret_key=None, data_dir=tmp_path / "data")
+    first = secret_key(settings)
     assert len(first) >= 32
-    assert secret_key(settings, path) == first
+    assert secret_key(settings) == first
+    path = tmp_path / "data" / "secret_key"
+    assert path.read_text().strip() == first
     assert path.stat().st_mode & 0o777 == 0o600
-    assert secret_key(make_settings("sqlite://", secret_key="k" * 40), path) == "k" * 40
+    configured = make_settings("sqlite://", secret_key="k" * 40, data_dir=tmp_path / "data")
+    assert secret_key(configured) == "k" * 40
