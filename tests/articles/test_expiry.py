@@ -52,7 +52,7 @@ async def test_expires_at_is_stored_shown_and_cleared(editor: httpx.AsyncClient)
     cleared = await editor.patch(f"/v1/articles/{slug}", json={"expires_at": None})
     assert cleared.json()["expires_at"] is None
     revisions = (await editor.get(f"/v1/articles/{slug}/revisions")).json()["data"]
-    assert revisions[0]["article"]["expires_at"] == "2030-01-31T00:00:00+00:00"
+    assert revisions[0]["article"]["expires_at"] == "2030-01-31T00:00:00Z"
     restored = await editor.post(f"/v1/articles/{slug}/revisions/1/restore")
     assert restored.json()["expires_at"] == "2030-01-31T00:00:00Z"
 

@@ -27,7 +27,8 @@ def sender_env(backend: Backend, **extra: str) -> dict[str, str]:
         **os.environ,
         "LEDE_DATABASE_URL": backend.url,
         "LEDE_RATE_LIMIT_PER_MINUTE": "0",
-        "LEDE_LOG_LEVEL": "warning",
+        # Info, so that uvicorn says where it listens.
+        "LEDE_LOG_LEVEL": "info",
         "LEDE_SECRET_KEY": backend.app.state.secret_key,
         "LEDE_WEBHOOKS_ALLOW_PRIVATE": "true",
         "LEDE_WEBHOOKS_TIMEOUT_SECONDS": "1",
