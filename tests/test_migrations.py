@@ -24,7 +24,7 @@ from app.models.base import UTCDateTime, utcnow
 from tests.conftest import _create_pg_database, _drop_pg_database, make_settings
 
 BEFORE_AUTHORS = "f44d7cc9571c"
-BEFORE_UNIQUE_KEY_NAMES = "255edce80c64"
+BEFORE_UNIQUE_KEY_NAMES = "a7c3e1f25b90"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -4,7 +4,7 @@ Keys that already share a name keep the oldest one's name; the others get
 `` (2)``, `` (3)``… appended.
 
 Revision ID: 5d0e2c7b9a13
-Revises: 255edce80c64
+Revises: a7c3e1f25b90
 Create Date: 2026-12-03 10:50:00.000000+00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5d0e2c7b9a13"
-down_revision: str | None = "255edce80c64"
+down_revision: str | None = "a7c3e1f25b90"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
