@@ -9,7 +9,7 @@ import signal
 import sys
 import tempfile
 from contextlib import ExitStack
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -35,7 +35,7 @@ from app.core.db import Database
 from app.core.errors import ProblemError
 from app.core.logging import configure_logging
 from app.core.schema import upgrade
-from app.core.schemas import rfc3339
+from app.core.schemas import parse_utc, rfc3339
 from app.core.security import Principal, Role
 from app.ops.metrics import MULTIPROCESS_DIR
 
@@ -297,12 +297,12 @@ def _rfc3339(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        parsed = datetime.fromisoformat(value)
+        return parse_utc(value)
     except ValueError:
         raise typer.BadParameter(
-            "give an RFC 3339 time, such as 2024-05-01T00:00:00Z", param_hint="--since"
+            "give an RFC 3339 time in the years 1 to 9999, such as 2024-05-01T00:00:00Z",
+            param_hint="--since",
         ) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 @app.command()
