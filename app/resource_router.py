@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
@@ -29,6 +29,12 @@ from app.models.base import VersionedMixin
 
 M = TypeVar("M", bound=VersionedMixin)
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Awaitable[Response]])
+# How a resource's own query parameters narrow the filters of its article list, given its slug.
+Narrowing = Callable[[ArticleFilters, str], ArticleFilters]
+
+
+def _no_narrowing() -> Narrowing:
+    return lambda filters, _slug: filters
 
 
 def body_of(schema: type[BaseModel]) -> Callable[[Endpoint], Endpoint]:
@@ -78,6 +84,7 @@ def add_resource_routes(
     update: Callable[..., Awaitable[M]],
     delete: Callable[..., Awaitable[None]],
     with_slug: Callable[[ArticleFilters, str], ArticleFilters],
+    narrow: Callable[..., Narrowing] = _no_narrowing,
     create_doc: str,
     delete_doc: str,
     articles_doc: str,
@@ -88,7 +95,8 @@ def add_resource_routes(
     ``name`` names the operations (``get_<name>``…), ``a_name`` the resource in
     prose ("an entity"), ``ref_path`` describes ``{ref}``; ``not_null`` lists the
     fields an edit may not set to null, ``nested`` the object-valued fields a
-    PATCH merges (RFC 7396).
+    PATCH merges (RFC 7396); ``narrow``, a dependency, reads the resource's own
+    parameters of ``/{ref}/articles``.
     """
     edit_responses: dict[int | str, dict[str, Any]] = {
         200: {"model": read_schema},
@@ -261,6 +269,7 @@ def add_resource_routes(
         filters: FiltersDep,
         page: PageDep,
         fields: FieldsDep,
+        narrowing: Annotated[Narrowing, Depends(narrow)],
         sort: Annotated[ArticleSort, Query(description="Order of the list.")] = "-published_at",
     ) -> Response:
         found = await find(session, ref, principal=principal, now=now)
@@ -272,7 +281,7 @@ def add_resource_routes(
             principal,
             settings,
             now,
-            with_slug(filters, found.item.slug),
+            narrowing(with_slug(filters, found.item.slug), found.item.slug),
             page,
             fields,
             sort,

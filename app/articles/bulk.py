@@ -416,12 +416,17 @@ async def _unchanged(
         tags[article_id].append(tag_id)
         names[article_id].append(name)
     mentions: dict[uuid.UUID, list[Any]] = {i: [] for i in ids}
-    for article_id, entity_id, *_ref, count, spans, source in await repository.mention_rows(
-        session, ids
-    ):
+    for mention in await repository.mention_rows(session, ids):
+        article_id, entity_id, *_ref, count, spans, source, salience, score, editor = mention
         mentions[article_id].append(
             SimpleNamespace(
-                entity_id=entity_id, source=source, count=count, spans=orjson.loads(spans)
+                entity_id=entity_id,
+                source=source,
+                count=count,
+                spans=orjson.loads(spans),
+                salience=salience,
+                score=score,
+                editor_salience=editor,
             )
         )
     refs = {ref.strip() for item, _id in pairs for ref in item.data.tags if ref.strip()}
@@ -600,7 +605,10 @@ def to_input(article: Article) -> dict[str, Any]:
         "image": article.image,
         "tags": [link.tag.name for link in article.tag_links],
         "entities": [
-            {"slug": m.entity.slug}
+            {
+                "slug": m.entity.slug,
+                **({"salience": m.editor_salience} if m.editor_salience else {}),
+            }
             for m in sorted(article.mentions, key=lambda m: m.entity.slug)
             if m.source == "manual"
         ],

@@ -27,6 +27,7 @@ class ArticleFilters:
     status: ArticleStatus | None = None
     tags: tuple[str, ...] = ()
     entities: tuple[str, ...] = ()
+    about: tuple[str, ...] = ()
     section: str | None = None
     # Authors by slug or name (as written in a byline, whatever its case and accents).
     authors: tuple[str, ...] = ()
@@ -44,6 +45,9 @@ class ArticleFilters:
     def with_author(self, slug: str) -> ArticleFilters:
         return replace(self, authors=(*self.authors, slug))
 
+    def with_about(self, slug: str) -> ArticleFilters:
+        return replace(self, about=(*self.about, slug))
+
 
 async def get_filters(
     status: Annotated[
@@ -55,6 +59,14 @@ async def get_filters(
     entity: Annotated[
         list[str] | None,
         Query(max_length=20, description="Entity slug; repeat to require several."),
+    ] = None,
+    about: Annotated[
+        list[str] | None,
+        Query(
+            max_length=20,
+            description="Slug of an entity the story is about (its salience is `about`); "
+            "repeat to require several.",
+        ),
     ] = None,
     section: Annotated[
         str | None, Query(max_length=200, description="Section, or a parent section (`world`).")
@@ -68,7 +80,7 @@ async def get_filters(
     published_before: Annotated[UtcTime | None, Query()] = None,
     updated_after: Annotated[UtcTime | None, Query()] = None,
 ) -> ArticleFilters:
-    for name, values in (("tag", tag or []), ("entity", entity or [])):
+    for name, values in (("tag", tag or []), ("entity", entity or []), ("about", about or [])):
         for value in values:
             if not value or len(value) > 200:
                 raise invalid(["query", name], "Give a slug of 1 to 200 characters.")
@@ -76,6 +88,7 @@ async def get_filters(
         status=status,
         tags=tuple(dict.fromkeys(tag or [])),
         entities=tuple(dict.fromkeys(entity or [])),
+        about=tuple(dict.fromkeys(about or [])),
         section=section.strip("/") if section else None,
         authors=(author,) if author else (),
         language=language,

@@ -74,13 +74,15 @@ async def shape(
             lists[field][article_id].append({"id": item_id, "slug": slug, "name": name})
     if ids and "entities" in fields:
         for mention_row in await repository.mention_rows(session, ids):
-            article_id, entity_id, slug, name, kind, count, spans_json, source = mention_row
+            article_id, entity_id, slug, name, kind, count, spans_json, source, *rest = mention_row
             spans = orjson.loads(spans_json)
             mention = {
                 "entity": {"id": entity_id, "slug": slug, "name": name, "type": kind},
                 "count": count,
                 "spans": spans,
                 "source": source,
+                "salience": rest[0],
+                "score": rest[1],
             }
             found[article_id].append((mention_order(spans, name), mention))
     plan = _plan(fields)

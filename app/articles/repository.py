@@ -84,6 +84,15 @@ def _author_clause(ref: str) -> ColumnElement[bool]:
     )
 
 
+def _mentions_entity(slug: str, *more: ColumnElement[bool]) -> ColumnElement[bool]:
+    return exists(
+        select(1)
+        .select_from(Mention)
+        .join(Entity, Entity.id == Mention.entity_id)
+        .where(Mention.article_id == Article.id, Entity.slug == slug, *more)
+    )
+
+
 def filter_clauses(session: AsyncSession, filters: ArticleFilters) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = []
     if filters.status is not None:
@@ -98,14 +107,9 @@ def filter_clauses(session: AsyncSession, filters: ArticleFilters) -> list[Colum
             )
         )
     for slug in filters.entities:
-        clauses.append(
-            exists(
-                select(1)
-                .select_from(Mention)
-                .join(Entity, Entity.id == Mention.entity_id)
-                .where(Mention.article_id == Article.id, Entity.slug == slug)
-            )
-        )
+        clauses.append(_mentions_entity(slug))
+    for slug in filters.about:
+        clauses.append(_mentions_entity(slug, Mention.salience == "about"))
     if filters.section is not None:
         clauses.append(
             or_(Article.section == filters.section, Article.section.like(f"{filters.section}/%"))
@@ -260,7 +264,7 @@ async def read_row(
 TagRow = Row[uuid.UUID, uuid.UUID, str, str]
 # (field, article id, id, slug, name, position): a tag or a byline of an article.
 LinkRow = Row[str, uuid.UUID, uuid.UUID, str, str, int]
-MentionRow = Row[uuid.UUID, uuid.UUID, str, str, str, int, str, str]
+MentionRow = Row[uuid.UUID, uuid.UUID, str, str, str, int, str, str, str, float, str | None]
 
 
 def _links(field: str, link: Any, named: Any, key: Any, *where: ColumnElement[bool]) -> Select[Any]:
@@ -306,6 +310,9 @@ _MENTIONS = (
         # As JSON text: decoded by orjson, many times faster than the driver's json.loads.
         cast(MENTIONS.c.spans, Text),
         MENTIONS.c.source,
+        MENTIONS.c.salience,
+        MENTIONS.c.score,
+        MENTIONS.c.editor_salience,
     )
     .join_from(MENTIONS, ENTITIES, ENTITIES.c.id == MENTIONS.c.entity_id)
     .where(MENTIONS.c.article_id.in_(IDS), ENTITIES.c.deleted_at.is_(None))
@@ -327,7 +334,8 @@ async def tag_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[TagR
 
 
 async def mention_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[MentionRow]:
-    """(article id, entity id, slug, name, type, count, spans as JSON, source) of these articles."""
+    """(article id, entity id, slug, name, type, count, spans as JSON, source, salience, score,
+    editor's salience) of these articles."""
     return (await _execute(session, _MENTIONS, {"ids": ids})).all()
 
 

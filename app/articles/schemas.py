@@ -18,6 +18,7 @@ from pydantic import (
 
 from app.core.schemas import Collection, InputModel, Name, ShortText, Slug, UtcTime, partial
 from app.entities.schemas import EntitySummary, EntityType
+from app.linking.salience import Salience
 
 ArticleStatus = Literal["draft", "published", "archived"]
 BodyFormat = Literal["html", "markdown", "text"]
@@ -57,12 +58,14 @@ class ImagePatch(InputModel):
 
 
 class MentionIn(InputModel):
-    """An entity named by ``slug`` or ``id``, or by ``name`` (+ ``type`` to create it)."""
+    """An entity named by ``slug`` or ``id``, or by ``name`` (+ ``type`` to create it); with
+    ``salience``, the editor says whether the story is about it, over the computed rule."""
 
     id: uuid.UUID | None = None
     slug: Annotated[str, StringConstraints(max_length=200)] | None = None
     name: Name | None = None
     type: EntityType | None = None
+    salience: Salience | None = None
 
     @model_validator(mode="after")
     def _one_way(self) -> MentionIn:
@@ -179,6 +182,10 @@ class MentionRead(BaseModel):
         description="`[start, end)` code-point offsets of each mention in `body_text`."
     )
     source: Literal["manual", "auto"]
+    salience: Salience = Field(
+        description="`about` when the story is about the entity, `mentions` otherwise."
+    )
+    score: float = Field(ge=0, le=1, description="How central the entity is to the story.")
 
 
 class ArticleSummary(BaseModel):

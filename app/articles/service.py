@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Row, insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +37,7 @@ from app.core.security import Principal
 from app.core.slugs import could_be_ref, fold_name, make_slug
 from app.entities import service as entities_service
 from app.linking import service as linking_service
+from app.linking.salience import Salience
 from app.linking.service import ArticleText, Linked, LinkOptions
 from app.models import Article, ArticleAuthor, ArticleRevision, ArticleTag, Entity, Mention, Tag
 from app.models.visibility import (
@@ -335,6 +336,8 @@ def to_dict(article: Article, fields: tuple[str, ...]) -> dict[str, Any]:
                     "count": m.count,
                     "spans": m.spans,
                     "source": m.source,
+                    "salience": m.salience,
+                    "score": m.score,
                 }
                 for m in sorted(article.mentions, key=_mention_order)
                 if m.entity.deleted_at is None
@@ -387,7 +390,7 @@ def stored_image(image: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if image is None else {k: v for k, v in image.items() if v is not None}
 
 
-def snapshot(article: Any, *, tags: list[str], manual: list[str]) -> dict[str, Any]:
+def snapshot(article: Any, *, tags: list[str], manual: list[dict[str, str]]) -> dict[str, Any]:
     """What a revision keeps of an article (an ``Article``, or a row of its columns)."""
     return {
         "slug": article.slug,
@@ -405,16 +408,22 @@ def snapshot(article: Any, *, tags: list[str], manual: list[str]) -> dict[str, A
         "source": article.source,
         "image": article.image,
         "tags": tags,
-        "entities": [{"id": entity_id} for entity_id in manual],
+        "entities": manual,
         "corrections": list(article.corrections),
     }
+
+
+def named_entity(mention: Any) -> dict[str, str]:
+    """A manual mention as the editor named it: by id, with the salience they gave."""
+    salience = {"salience": mention.editor_salience} if mention.editor_salience else {}
+    return {"id": str(mention.entity_id), **salience}
 
 
 def _snapshot(article: Article) -> dict[str, Any]:
     return snapshot(
         article,
         tags=[link.tag.name for link in article.tag_links],
-        manual=[str(m.entity_id) for m in article.mentions if m.source == "manual"],
+        manual=[named_entity(m) for m in article.mentions if m.source == "manual"],
     )
 
 
@@ -453,24 +462,28 @@ async def _set_bylines(session: AsyncSession, article: Article, names: list[str]
 async def _set_mentions(
     session: AsyncSession,
     article: Article,
-    manual: list[Entity] | None,
+    named: Named | None,
     *,
     text_changed: bool,
     linking: LinkOptions,
 ) -> None:
-    """Link the entities the editor named (``manual``; None: as before) and, if on, the rest.
+    """Link the entities the editor named (``named``; None: as before) and, if on, the rest.
 
     With linking off, the automatic mentions of an earlier write stay while
     the text they point into is unchanged, and go when it changed.
     """
-    if manual is None:
-        manual = [
-            m.entity
-            for m in article.mentions
-            if m.source == "manual" and m.entity.deleted_at is None
-        ]
+    if named is None:
+        kept = [m for m in article.mentions if m.source == "manual" and m.entity.deleted_at is None]
+        named = Named(
+            [m.entity for m in kept],
+            {
+                str(m.entity_id): cast(Salience, m.editor_salience)
+                for m in kept
+                if m.editor_salience
+            },
+        )
     [linked] = await linking_service.link_articles(
-        session, [article_text(article, manual)], options=linking
+        session, [article_text(article, named)], options=linking
     )
     existing = {m.entity_id: m for m in article.mentions}
     mentions: list[Mention] = []
@@ -485,11 +498,32 @@ async def _set_mentions(
     article.mentions = mentions
 
 
-def article_text(article: Any, manual: Sequence[Entity] = ()) -> ArticleText:
+@dataclass(frozen=True, slots=True)
+class Named:
+    """The entities an editor named for an article, and the salience they gave some of them."""
+
+    entities: Sequence[Entity] = ()
+    salience: Mapping[str, Salience] = field(default_factory=dict)
+
+
+async def resolve_named(
+    session: AsyncSession, refs: Sequence[dict[str, Any]], *, now: datetime
+) -> Named:
+    """The entities ``refs`` (an article's ``entities`` input) name, found or created."""
+    mentions = [MentionIn(**ref) for ref in refs]
+    found = await entities_service.resolve_entities(session, mentions, now=now)
+    salience = {str(e.id): m.salience for m, e in zip(mentions, found, strict=True) if m.salience}
+    return Named(list(dict.fromkeys(found)), salience)
+
+
+NAMED_NONE = Named()
+
+
+def article_text(article: Any, named: Named = NAMED_NONE) -> ArticleText:
     """What linking reads of an article (an ``Article``, or a row of its columns)."""
     # A derived summary is the body's opening: nothing more to find there.
-    summary = [] if article.summary_derived else [article.summary or ""]
-    return ArticleText(article.body_text, [article.title, *summary], manual)
+    summary = None if article.summary_derived else article.summary
+    return ArticleText(article.body_text, article.title, summary, named.entities, named.salience)
 
 
 def mention_values(found: Linked) -> dict[str, Any]:
@@ -501,15 +535,32 @@ def mention_values(found: Linked) -> dict[str, Any]:
         # title or summary is linked with a count of 0.
         "count": len(found.spans),
         "spans": found.spans,
+        "salience": found.salience,
+        "score": found.score,
+        "editor_salience": found.editor_salience,
     }
 
 
-def mention_state(mentions: Iterable[Any]) -> list[tuple[str, str, int, list[Any]]]:
+MentionState = tuple[str, str, int, list[Any], str, float, str | None]
+
+
+def mention_state(mentions: Iterable[Any]) -> list[MentionState]:
     """What mentions (``Mention`` objects or rows) say, to tell whether a write changed them."""
-    return sorted((str(m.entity_id), m.source, m.count, m.spans) for m in mentions)
+    return sorted(
+        (
+            str(m.entity_id),
+            m.source,
+            m.count,
+            m.spans,
+            m.salience,
+            m.score,
+            m.editor_salience,
+        )
+        for m in mentions
+    )
 
 
-def linked_state(linked: Iterable[Linked]) -> list[tuple[str, str, int, list[Any]]]:
+def linked_state(linked: Iterable[Linked]) -> list[MentionState]:
     """What the mentions linking found would say (see :func:`mention_state`)."""
     return mention_state(SimpleNamespace(**mention_values(found)) for found in linked)
 
@@ -556,13 +607,12 @@ async def _apply(
         article.summary_derived = article.summary is not None
     if "tags" in values:
         await _set_tags(session, article, values["tags"] or [], now)
-    manual = None
+    named = None
     if "entities" in values:
-        refs = [MentionIn(**e) for e in values["entities"] or []]
-        manual = await entities_service.resolve_entities(session, refs, now=now)
+        named = await resolve_named(session, values["entities"] or [], now=now)
     text_changed = (article.title, article.summary, article.body_text) != text_before
-    if linking.enabled or text_changed or manual is not None:
-        await _set_mentions(session, article, manual, text_changed=text_changed, linking=linking)
+    if linking.enabled or text_changed or named is not None:
+        await _set_mentions(session, article, named, text_changed=text_changed, linking=linking)
 
 
 def _events(article: Any, event: str, *, now: datetime, was_public: bool) -> list[Event]:
@@ -684,12 +734,7 @@ async def create_articles(
     them one at a time.
     """
     values = [data.model_dump() for data in items]
-    manual = [
-        await entities_service.resolve_entities(
-            session, [MentionIn(**e) for e in v["entities"] or []], now=now
-        )
-        for v in values
-    ]
+    named = [await resolve_named(session, v["entities"] or [], now=now) for v in values]
     explicit = [v["slug"] for v in values if v["slug"] is not None]
     if len(set(explicit)) < len(explicit):
         raise Conflict("Two articles of the batch ask for the same slug.")
@@ -706,7 +751,7 @@ async def create_articles(
     tags = await tags_service.resolve_tag_map(
         session, [ref for v in values for ref in v["tags"] or []], now=now
     )
-    texts = [article_text(SimpleNamespace(**row), m) for row, m in zip(rows, manual, strict=True)]
+    texts = [article_text(SimpleNamespace(**row), n) for row, n in zip(rows, named, strict=True)]
     linked = await linking_service.link_articles(session, texts, options=linking)
     authors = await authors_service.resolve_author_map(
         session, [name for v in values for name in v["authors"]]

@@ -21,12 +21,12 @@ EntitySort = Literal["-article_count", "name", "-last_seen"]
 EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 
 
-def _mention_stat(aggregate: Any, now: datetime) -> Any:
+def _mention_stat(aggregate: Any, now: datetime, *more: ColumnElement[bool]) -> Any:
     return (
         select(aggregate)
         .select_from(Mention)
         .join(Article, Article.id == Mention.article_id)
-        .where(Mention.entity_id == Entity.id, visible_clause(now))
+        .where(Mention.entity_id == Entity.id, visible_clause(now), *more)
         .scalar_subquery()
     )
 
@@ -41,6 +41,7 @@ def columns(now: datetime) -> tuple[Any, ...]:
         Entity.description,
         Entity.external_ids,
         _mention_stat(func.count(), now).label("article_count"),
+        _mention_stat(func.count(), now, Mention.salience == "about").label("about_count"),
         _mention_stat(func.min(Article.published_at), now).label("first_seen"),
         _mention_stat(func.max(Article.published_at), now).label("last_seen"),
         Entity.created_at,
@@ -254,6 +255,114 @@ async def related_page(
         .offset(offset)
     )
     return list(rows.all()), total
+
+
+async def cooccurrence(
+    session: AsyncSession,
+    entity_ids: Collection[uuid.UUID],
+    others: Collection[uuid.UUID],
+    *,
+    now: datetime,
+) -> dict[tuple[str, str], int]:
+    """(entity id, other id) -> how many published articles mention both, for ``entity_ids``
+    against ``others`` (ids as strings)."""
+    if not entity_ids or not others:
+        return {}
+    other = aliased(Mention)
+    together: dict[tuple[str, str], int] = {}
+    for chunk in _chunks(others):
+        rows = await session.execute(
+            select(Mention.entity_id, other.entity_id, func.count())
+            .join(other, other.article_id == Mention.article_id)
+            .join(Article, Article.id == Mention.article_id)
+            .where(
+                Mention.entity_id.in_(list(entity_ids)),
+                other.entity_id.in_(chunk),
+                visible_clause(now),
+            )
+            .group_by(Mention.entity_id, other.entity_id)
+        )
+        together.update({(str(row[0]), str(row[1])): int(row[2]) for row in rows.all()})
+    return together
+
+
+# Timelines ----------------------------------------------------------------------
+
+Interval = Literal["day", "week", "month"]
+# The start of a UTC day, ISO week (from Monday) or month, as YYYY-MM-DD; SQLite stores
+# UTC times as text.
+_SQLITE_PERIODS = {
+    "day": lambda at: func.strftime("%Y-%m-%d", at),
+    "week": lambda at: func.date(at, "weekday 0", "-6 days"),
+    "month": lambda at: func.strftime("%Y-%m-01", at),
+}
+
+
+def _period(session: AsyncSession, interval: Interval) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        start = func.date_trunc(interval, func.timezone("UTC", Article.published_at))
+        return func.to_char(start, "YYYY-MM-DD")
+    return _SQLITE_PERIODS[interval](Article.published_at)
+
+
+async def timeline(
+    session: AsyncSession,
+    entity_id: uuid.UUID,
+    *,
+    interval: Interval,
+    since: datetime | None,
+    until: datetime | None,
+    now: datetime,
+    top: int,
+) -> tuple[list[Any], list[Any]]:
+    """The published articles mentioning ``entity_id``, per period: rows of (period, articles,
+    about), and of (period, slug, name, count) for the ``top`` live entities most often
+    mentioned with it in each, most first, then by name."""
+    period = _period(session, interval).label("period")
+    where = [Mention.entity_id == entity_id, visible_clause(now)]
+    if since is not None:
+        where.append(Article.published_at >= since)
+    if until is not None:
+        where.append(Article.published_at < until)
+    counts = await session.execute(
+        select(
+            period,
+            func.count().label("articles"),
+            func.count().filter(Mention.salience == "about").label("about"),
+        )
+        .select_from(Mention)
+        .join(Article, Article.id == Mention.article_id)
+        .where(*where)
+        .group_by(period)
+        .order_by(period)
+    )
+    other = aliased(Mention)
+    count = func.count().label("count")
+    shared = (
+        select(period, Entity.slug, Entity.name, count)
+        .select_from(Mention)
+        .join(Article, Article.id == Mention.article_id)
+        .join(other, and_(other.article_id == Mention.article_id, other.entity_id != entity_id))
+        .join(Entity, Entity.id == other.entity_id)
+        .where(*where, Entity.deleted_at.is_(None))
+        .group_by(period, Entity.id, Entity.slug, Entity.name)
+        .subquery()
+    )
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=shared.c.period,
+            order_by=(shared.c.count.desc(), func.lower(shared.c.name), shared.c.slug),
+        )
+        .label("rank")
+    )
+    ranked = select(shared, rank).subquery()
+    tops = await session.execute(
+        select(ranked.c.period, ranked.c.slug, ranked.c.name, ranked.c.count)
+        .where(ranked.c.rank <= top)
+        .order_by(ranked.c.period, ranked.c.rank)
+    )
+    return list(counts.all()), list(tops.all())
 
 
 MentionState = tuple[str, int, list[Any]]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import Field, StringConstraints, TypeAdapter
@@ -14,13 +14,13 @@ from app.core.db import SessionDep
 from app.core.deps import NowDep, PreconditionDep, SettingsDep
 from app.core.errors import problem_responses
 from app.core.idempotency import IdempotencyDep
-from app.core.pagination import PageDep
+from app.core.pagination import Page, PageDep
 from app.core.repository import current
-from app.core.responses import moved_response, resource_response
+from app.core.responses import collection_response, moved_response, resource_response
 from app.core.schemas import InputModel, UtcTime
 from app.core.security import AdminDep, PrincipalDep
 from app.entities import service
-from app.entities.repository import EntitySort
+from app.entities.repository import EntitySort, Interval
 from app.entities.schemas import (
     EntityCreate,
     EntityPage,
@@ -29,8 +29,9 @@ from app.entities.schemas import (
     EntityUpdate,
     ExternalIds,
     RelatedEntityPage,
+    Timeline,
 )
-from app.resource_router import add_resource_routes, page_response
+from app.resource_router import Narrowing, add_resource_routes, page_response
 
 router = APIRouter(prefix="/v1/entities", tags=["entities"])
 REF_PATH = Path(description="An entity id or slug; a former slug answers 301 to the current one.")
@@ -56,6 +57,17 @@ async def list_entities(
     return page_response(request, listed, principal=principal, settings=settings, page=page)
 
 
+def salience_narrowing(
+    salience: Annotated[
+        Literal["about"] | None,
+        Query(description="`about`: only the stories about the entity, not those naming it."),
+    ] = None,
+) -> Narrowing:
+    if salience == "about":
+        return ArticleFilters.with_about
+    return lambda filters, _slug: filters
+
+
 add_resource_routes(
     router,
     name="entity",
@@ -72,6 +84,7 @@ add_resource_routes(
     update=service.update_entity,
     delete=service.delete_entity,
     with_slug=ArticleFilters.with_entity,
+    narrow=salience_narrowing,
     create_doc="Create an entity; a name may be shared only by entities of different types.",
     delete_doc="Move an entity to the trash; it no longer links in new writes.",
     articles_doc="Published articles mentioning the entity, newest first.",
@@ -107,6 +120,51 @@ async def list_related_entities(
         session, found.item, type_=type, since=since, page=page, principal=principal, now=now
     )
     return page_response(request, listed, principal=principal, settings=settings, page=page)
+
+
+@router.get(
+    "/{ref}/timeline",
+    response_model=Timeline,
+    responses={
+        301: {"description": "Moved."},
+        **problem_responses(401, 404, 410, 422),
+    },
+)
+async def get_entity_timeline(
+    request: Request,
+    ref: Annotated[str, REF_PATH],
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    now: NowDep,
+    interval: Annotated[
+        Interval, Query(description="Length of a period: weeks start on Monday, all in UTC.")
+    ] = "week",
+    since: Annotated[
+        UtcTime | None, Query(description="Only stories published at or after this time.")
+    ] = None,
+    until: Annotated[
+        UtcTime | None, Query(description="Only stories published before this time.")
+    ] = None,
+) -> Response:
+    """Coverage of the entity over time: published stories per period, those about it, and
+    the entities it appears with most."""
+    found = await service.find_entity(session, ref, principal=principal)
+    if found.item is None:
+        return moved_response(request, found, settings=settings, public=is_public(principal))
+    data = await service.entity_timeline(
+        session, found.item, interval=interval, since=since, until=until, now=now
+    )
+    page = Page(limit=max(len(data), 1), offset=0, cursor=None)
+    return collection_response(
+        request,
+        data,
+        settings=settings,
+        public=is_public(principal),
+        page=page,
+        total=len(data),
+        next_cursor=None,
+    )
 
 
 class EntityMerge(InputModel):

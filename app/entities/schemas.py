@@ -75,6 +75,7 @@ class EntityRead(BaseModel):
     description: str | None
     external_ids: dict[str, Any]
     article_count: int
+    about_count: int = Field(description="Published articles about it (salience `about`).")
     first_seen: datetime | None
     last_seen: datetime | None
     created_at: datetime
@@ -88,3 +89,22 @@ class EntityPage(Collection[EntityRead]):
 
 class RelatedEntityPage(Collection[RelatedEntity]):
     """Co-occurring entities, most shared first."""
+
+
+class TopEntity(BaseModel):
+    slug: str
+    name: str
+    count: int = Field(description="Stories of the period that mention both.")
+
+
+class TimelinePeriod(BaseModel):
+    period: str = Field(description="First day of the period (UTC), `YYYY-MM-DD`.")
+    articles: int = Field(description="Published stories of the period that mention it.")
+    about: int = Field(description="Of those, the stories about it.")
+    top_entities: list[TopEntity] = Field(
+        max_length=5, description="The entities mentioned with it in most of these stories."
+    )
+
+
+class Timeline(Collection[TimelinePeriod]):
+    """Periods with published stories mentioning the entity, oldest first."""

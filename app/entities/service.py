@@ -27,6 +27,7 @@ from app.core.repository import (
     remember_old_slug,
     trash_or_purge,
 )
+from app.core.schemas import as_utc
 from app.core.security import Principal
 from app.core.slugs import fold_name, is_uuid, make_slug
 from app.entities import repository
@@ -242,6 +243,7 @@ def to_dict(row: Any) -> dict[str, Any]:
         "description": row.description,
         "external_ids": row.external_ids,
         "article_count": row.article_count,
+        "about_count": row.about_count,
         "first_seen": row.first_seen,
         "last_seen": row.last_seen,
         "created_at": row.created_at,
@@ -273,7 +275,7 @@ async def list_entities(
 async def resolve_entities(
     session: AsyncSession, refs: Sequence[MentionIn], *, now: datetime
 ) -> list[Entity]:
-    """The entities an editor named, found by id, slug, name or alias; new names are created."""
+    """The entity each of ``refs`` names, by id, slug, name or alias; new names are created."""
     entities: list[Entity] = []
     for i, ref in enumerate(refs):
         entity: Entity | None = None
@@ -303,8 +305,7 @@ async def resolve_entities(
                     now=now,
                     public=False,
                 )
-        if entity not in entities:
-            entities.append(entity)
+        entities.append(entity)
     return entities
 
 
@@ -355,6 +356,51 @@ async def related_entities(
     more = offset + len(rows) < total
     next_cursor = encode_cursor(RELATED_CURSOR, [offset + len(rows)]) if more and rows else None
     return data, total, next_cursor
+
+
+# Timelines ----------------------------------------------------------------------
+
+TOP_ENTITIES = 5
+
+
+async def entity_timeline(
+    session: AsyncSession,
+    entity: Entity,
+    *,
+    interval: repository.Interval,
+    since: datetime | None,
+    until: datetime | None,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Published articles mentioning the entity per period, oldest first: how many, how
+    many are about it, and the entities most often mentioned with it."""
+    since = as_utc(since) if since is not None else None
+    until = as_utc(until) if until is not None else None
+    if since is not None and until is not None and since >= until:
+        raise invalid(["query", "until"], "Give an until later than since.")
+    counts, tops = await repository.timeline(
+        session,
+        entity.id,
+        interval=interval,
+        since=since,
+        until=until,
+        now=now,
+        top=TOP_ENTITIES,
+    )
+    top_entities: dict[str, list[dict[str, Any]]] = {}
+    for row in tops:
+        top_entities.setdefault(row.period, []).append(
+            {"slug": row.slug, "name": row.name, "count": row.count}
+        )
+    return [
+        {
+            "period": row.period,
+            "articles": row.articles,
+            "about": row.about,
+            "top_entities": top_entities.get(row.period, []),
+        }
+        for row in counts
+    ]
 
 
 # Merging ------------------------------------------------------------------------

@@ -30,15 +30,16 @@ Matching rules:
 """
 
 # Typographic quotes, dashes and Greek letters are the subject matter here.
-# ruff: noqa: RUF001, RUF002, RUF003
+# ruff: noqa: RUF001, RUF002
 
-import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import ahocorasick
+
+from app.linking.candidates import find_candidates
 
 __all__ = ["EntityMatcher", "Match"]
 
@@ -61,35 +62,6 @@ _OTHER_WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
     "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
-
-# Words of a candidate name: letters and digits, joined by inner hyphens or
-# apostrophes ("Secretary-General", "N’Djamena").
-_TOKEN = re.compile(r"[^\W_]+(?:[-’'][^\W_]+)*")
-_POSSESSIVE = ("’s", "'s")
-# Lowercase particles allowed inside a candidate name, never at its edges.
-_CONNECTORS = frozenset(
-    "of the de del della der den des di do dos da das du la le van von al el bin ibn y".split()  # noqa: SIM905
-)
-# A hyphenated or elided particle before a capital: "al-Assad", "d’Ivoire".
-_PARTICLE_PREFIX = re.compile(r"(?:al|el|ad|ash|bin|ibn|d|l)[-’']", re.IGNORECASE)
-# Capitalised only because they open a sentence; not names on their own.
-_STOPWORDS = frozenset(
-    """A About After Again Against All Also Although Among An And Another Any As At Because
-    Before Both But By Despite During Each Either Every Failure For From Given He Her Here His
-    How However I If In Instead It Its Last Many Meanwhile More Most Much My Neither Next No Not
-    Now Of On Once One Only Or Our Over Some Since So Such That The Their Then There These They
-    This Those Though Thus To Under Unless Until Was We What When Where Whether Which While Who
-    Why With Within Without Yet You Your""".split()  # noqa: SIM905
-)
-# Capitalised everywhere but not part of names: they end a run ("May" stays: Theresa May).
-_DATE_WORDS = frozenset(
-    """Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April
-    June July August September October November December""".split()  # noqa: SIM905
-)
-_MAX_CANDIDATE_WORDS = 5
-_SENTENCE_END = frozenset(".!?…:;")
-# Skipped when looking back for the end of the previous sentence: ``said.” The``.
-_SENTENCE_GAP = frozenset("\"“”‘’'«»()[]—–-")
 
 
 def _fold_char(char: str) -> str:
@@ -154,22 +126,6 @@ def _collect(
         if (start and _is_word_char(text[start - 1])) or (end < size and _is_word_char(text[end])):
             continue
         hits.append((start, -end, ids))
-
-
-def _is_capitalised(word: str) -> bool:
-    if word[0].isupper() or word[0].istitle():
-        return True
-    particle = _PARTICLE_PREFIX.match(word)
-    return particle is not None and word[particle.end() :][:1].isupper()
-
-
-def _opens_sentence(text: str, start: int) -> bool:
-    index = start - 1
-    while index >= 0 and (text[index].isspace() or text[index] in _SENTENCE_GAP):
-        if text[index] == "\n":
-            return True
-        index -= 1
-    return index < 0 or text[index] in _SENTENCE_END
 
 
 class EntityMatcher:
@@ -278,76 +234,14 @@ class EntityMatcher:
 
     def candidates(
         self, text: str, matches: Sequence[Match] | None = None
-    ) -> list[tuple[str, list[tuple[int, int]]]]:
+    ) -> list[tuple[str, list[tuple[int, int]], str | None]]:
         """Capitalised names in ``text`` that are not known entities, for an editor to create.
 
-        A heuristic: runs of one to five capitalised words, with lowercase
-        particles ("of", "de", "al", "the"…) allowed inside, that overlap no
-        match in ``matches`` (default: ``self.find(text)``). A possessive ends a
-        run. Longer runs are taken for title-case headlines and skipped. A
-        sentence-initial stopword is stripped from the front of a run, and a
-        single word is dropped when every occurrence opens a sentence and it is
-        a stopword or also appears in lowercase in the text. Returns
-        ``[(name, [(start, end), …])]`` grouped by name (whitespace
-        normalised), in order of first appearance.
+        Names overlapping a match in ``matches`` (default: ``self.find(text)``)
+        are left out; see ``app.linking.candidates`` for the rest. Returns
+        ``[(name, [(start, end), …], type or None)]``.
         """
         if matches is None:
             matches = self.find(text)
         covered = sorted((match.start, match.end) for match in matches)
-        lowercase_words: set[str] = set()
-        # Each run: its words as (start, end, text, capitalised), and whether it opens a sentence.
-        runs: list[tuple[list[tuple[int, int, str, bool]], bool]] = []
-        run: list[tuple[int, int, str, bool]] = []
-        run_closed = True
-        cover_index = 0
-        for token in _TOKEN.finditer(text):
-            start, end = token.span()
-            word = token.group()
-            possessive = word.endswith(_POSSESSIVE) and len(word) > 2
-            if possessive:
-                end -= 2
-                word = word[:-2]
-            if word.islower():
-                lowercase_words.add(word)
-            while cover_index < len(covered) and covered[cover_index][1] <= start:
-                cover_index += 1
-            is_covered = cover_index < len(covered) and covered[cover_index][0] < end
-            capitalised = _is_capitalised(word) and word not in _DATE_WORDS
-            gap = text[run[-1][1] : start] if run else ""
-            joins = not run_closed and gap.isspace() and "\n" not in gap
-            if not is_covered and (capitalised or (joins and word in _CONNECTORS)):
-                if not joins:
-                    run = []
-                    runs.append((run, _opens_sentence(text, start)))
-                run.append((start, end, word, capitalised))
-                run_closed = possessive
-            else:
-                run_closed = True
-
-        groups: dict[str, list[tuple[int, int]]] = {}
-        sentence_only: dict[str, bool] = {}
-        for words, opens_sentence in runs:
-            if opens_sentence:
-                while words and (not words[0][3] or words[0][2] in _STOPWORDS) and len(words) > 1:
-                    words = words[1:]
-                    opens_sentence = False
-            while words and not words[-1][3]:
-                words = words[:-1]
-            if not words or sum(word[3] for word in words) > _MAX_CANDIDATE_WORDS:
-                continue
-            span = (words[0][0], words[-1][1])
-            name = " ".join(text[span[0] : span[1]].split())
-            if self._is_known(name):
-                continue
-            groups.setdefault(name, []).append(span)
-            sentence_only[name] = sentence_only.get(name, True) and opens_sentence
-
-        return [
-            (name, spans)
-            for name, spans in groups.items()
-            if not (
-                sentence_only[name]
-                and " " not in name
-                and (name in _STOPWORDS or name.lower() in lowercase_words)
-            )
-        ]
+        return find_candidates(text, covered, self._is_known)

@@ -33,8 +33,8 @@ import logging
 import time
 import uuid
 import weakref
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -44,10 +44,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
 from app.entities import repository
+from app.linking import context as context_rules
 from app.linking.matcher import EntityMatcher, Match
+from app.linking.salience import Salience, lead_end, score_mentions
 from app.models import Entity
+from app.models.base import utcnow
 
 __all__ = [
+    "Ambiguous",
     "ArticleText",
     "EntityIndex",
     "LinkOptions",
@@ -335,54 +339,135 @@ def _scan(layers: Sequence[_Layer], text: str) -> list[tuple[Span, list[str]]]:
     return chosen
 
 
-def _disambiguate(scans: Sequence[list[tuple[Span, list[str]]]], preferred: frozenset[str]) -> None:
-    """Where one name belongs to several entities, keep the ones the article settles on.
-
-    Those the editor named (``preferred``) win; else those the article also
-    names unambiguously elsewhere ("Michael Jordan" before a lone "Jordan");
-    else every candidate stays.
-    """
-    certain = preferred | {ids[0] for scan in scans for _span, ids in scan if len(ids) == 1}
-    for scan in scans:
-        for _span, ids in scan:
-            if len(ids) > 1:
-                kept = [i for i in ids if i in preferred] or [i for i in ids if i in certain]
-                if kept:
-                    ids[:] = kept
-
-
-@dataclass(slots=True)
-class Linked:
-    """An entity an article mentions, where in its body, and whether an editor named it."""
-
-    entity_id: uuid.UUID
-    spans: list[list[int]]
-    manual: bool
+Scan = list[tuple[Span, list[str]]]
 
 
 @dataclass(frozen=True, slots=True)
 class ArticleText:
-    """What linking reads of an article: its body, other texts (title, the editor's summary)."""
+    """What linking reads of an article, and what its editor said of the entities it names.
+
+    ``summary`` is the editor's (a derived one adds nothing to the body);
+    ``salience`` maps the id of an entity the editor named to the salience
+    they gave it.
+    """
 
     body: str
-    other_texts: Sequence[str]
+    title: str
+    summary: str | None = None
     manual: Sequence[Entity] = ()
+    salience: Mapping[str, Salience] = field(default_factory=dict)
+
+    def texts(self) -> list[str]:
+        """Body, title, then the summary if any: what is scanned, in this order."""
+        return [self.body, self.title, *([self.summary] if self.summary else [])]
 
 
-def _spans(layers: Sequence[_Layer], text: ArticleText) -> dict[str, list[list[int]]]:
-    """Entity id -> its spans in the body, for every entity found or named."""
-    scans = [_scan(layers, t) if t else [] for t in (text.body, *text.other_texts)]
-    manual_ids = frozenset(str(e.id) for e in text.manual)
-    _disambiguate(scans, manual_ids)
-    spans: dict[str, list[list[int]]] = {i: [] for i in manual_ids}
+@dataclass(slots=True)
+class Linked:
+    """An entity an article mentions, where in its body, how much the story is about it,
+    and whether an editor named it (and said how salient it is)."""
+
+    entity_id: uuid.UUID
+    spans: list[list[int]]
+    manual: bool
+    salience: Salience = "mentions"
+    score: float = 0.0
+    editor_salience: Salience | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ambiguous:
+    """A name several entities share that the story did not settle: its share of the evidence
+    for each candidate, and where it stands in the first text."""
+
+    text: str
+    spans: list[Span]
+    scores: dict[str, float]
+
+
+async def _settle(
+    session: AsyncSession,
+    scans: Sequence[Sequence[Scan]],
+    named: Sequence[frozenset[str]],
+    texts: Sequence[Sequence[str]],
+) -> list[list[Ambiguous]]:
+    """Leave one entity, or none, on every span several share (see ``app.linking.context``).
+
+    ``scans`` holds each article's scans of its ``texts``; ``named`` the
+    entities its editor named. Returns, per article, the names left unsettled.
+    Reads the database only when some name is shared.
+    """
+    spans_shared = [ids for article in scans for scan in article for _span, ids in scan]
+    shared = {i for ids in spans_shared if len(ids) > 1 for i in ids}
+    if not shared:
+        return [[] for _ in scans]
+    found = [
+        {ids[0] for scan in article for _span, ids in scan if len(ids) == 1} for article in scans
+    ]
+    context = set().union(*found, *named) - shared
+    types = {
+        str(row.id): row.type
+        for row in await repository.entity_refs(session, {uuid.UUID(i) for i in shared})
+    }
+    together = await repository.cooccurrence(
+        session,
+        {uuid.UUID(i) for i in shared},
+        {uuid.UUID(i) for i in context},
+        now=utcnow(),
+    )
+    unsettled: list[list[Ambiguous]] = []
+    for article, certain, editor, article_texts in zip(scans, found, named, texts, strict=True):
+        groups: dict[tuple[str, ...], list[tuple[int, Span, list[str]]]] = {}
+        for index, scan in enumerate(article):
+            for span, ids in scan:
+                if len(ids) > 1:
+                    groups.setdefault(tuple(sorted(ids)), []).append((index, span, ids))
+        left: list[Ambiguous] = []
+        others = (certain | editor) - shared
+        for candidate_ids, where in groups.items():
+            candidates = [
+                context_rules.Candidate(
+                    i,
+                    types.get(i, "other"),
+                    named=i in editor,
+                    alias=i in certain,
+                    cooccurrence=sum(together.get((i, other), 0) for other in others),
+                )
+                for i in candidate_ids
+            ]
+            cues = [context_rules.cue_type(article_texts[i], span[0]) for i, span, _ in where]
+            scores = context_rules.evidence(candidates, cues)
+            chosen = context_rules.choose(scores)
+            for _index, _span, ids in where:
+                ids[:] = [chosen] if chosen is not None else []
+            if chosen is None:
+                total = sum(scores.values())
+                (first_index, (start, end), _) = where[0]
+                left.append(
+                    Ambiguous(
+                        article_texts[first_index][start:end],
+                        [span for index, span, _ in where if index == 0],
+                        {i: round(s / total, 3) if total else 0.0 for i, s in scores.items()},
+                    )
+                )
+        unsettled.append(left)
+    return unsettled
+
+
+def _mentions(
+    scans: Sequence[Scan], named: frozenset[str]
+) -> tuple[dict[str, list[list[int]]], frozenset[str], frozenset[str]]:
+    """Entity id -> its spans in the body, for every entity found or named; and the entities
+    the title names, and those the summary names."""
+    spans: dict[str, list[list[int]]] = {i: [] for i in named}
     for (start, end), ids in scans[0]:
         for entity_id in ids:
             spans.setdefault(entity_id, []).append([start, end])
-    for scan in scans[1:]:
-        for _span, ids in scan:
-            for entity_id in ids:
-                spans.setdefault(entity_id, [])
-    return spans
+    titled = frozenset(i for _span, ids in scans[1] for i in ids)
+    summarised = frozenset(i for scan in scans[2:] for _span, ids in scan for i in ids)
+    for entity_id in titled | summarised:
+        spans.setdefault(entity_id, [])
+    return spans, titled, summarised
 
 
 async def link_articles(
@@ -391,68 +476,106 @@ async def link_articles(
     """The entities each article mentions: those it names always, found ones when linking is on.
 
     An entity found in the body or in the other texts is linked; spans are
-    its mentions in the body alone.
+    its mentions in the body alone. Each gets its salience (``app.linking.salience``),
+    unless its editor gave one.
     """
     auto = await _auto_layers(session, options.refresh_seconds) if options.enabled else []
-    found = [_spans(auto + _manual_layers(text.manual), text) for text in texts]
-    manual_ids = [frozenset(str(e.id) for e in text.manual) for text in texts]
+    scans = [
+        [_scan(auto + _manual_layers(text.manual), t) if t else [] for t in text.texts()]
+        for text in texts
+    ]
+    named = [frozenset(str(e.id) for e in text.manual) for text in texts]
+    await _settle(session, scans, named, [text.texts() for text in texts])
+    found = [_mentions(scan, editor) for scan, editor in zip(scans, named, strict=True)]
     # Entities trashed or purged through another worker since the matcher read them drop out.
     candidates = {
         uuid.UUID(i)
-        for spans, named in zip(found, manual_ids, strict=True)
-        for i in spans.keys() - named
+        for (spans, _t, _s), editor in zip(found, named, strict=True)
+        for i in spans.keys() - editor
     }
     live = {str(i) for i in await repository.live_entity_ids(session, candidates)}
-    return [
-        [
-            Linked(uuid.UUID(i), entity_spans, i in named)
-            for i, entity_spans in spans.items()
-            if i in named or i in live
-        ]
-        for spans, named in zip(found, manual_ids, strict=True)
-    ]
+    linked: list[list[Linked]] = []
+    for text, (spans, titled, summarised), editor in zip(texts, found, named, strict=True):
+        kept = {i: s for i, s in spans.items() if i in editor or i in live}
+        scored = score_mentions(
+            kept,
+            body_length=len(text.body),
+            lead_until=lead_end(text.body),
+            in_title=titled,
+            in_summary=summarised,
+        )
+        linked.append(
+            [
+                Linked(
+                    uuid.UUID(i),
+                    entity_spans,
+                    i in editor,
+                    text.salience.get(i) or scored[i].salience,
+                    scored[i].score,
+                    text.salience.get(i),
+                )
+                for i, entity_spans in kept.items()
+            ]
+        )
+    return linked
+
+
+def _ref(row: Any) -> dict[str, Any]:
+    return {"id": row.id, "slug": row.slug, "name": row.name, "type": row.type}
 
 
 async def extract(
     session: AsyncSession, text: str, *, refresh_seconds: float, public_at: datetime | None
 ) -> dict[str, Any]:
-    """Known entities in ``text`` by first mention, with spans, and capitalised names not known.
+    """Known entities in ``text`` by first mention, with spans; names several entities share
+    that the text does not settle; and capitalised names not known.
 
     With ``public_at`` (a reader asks), an entity readers do not see then is not known.
     """
     layers = await _auto_layers(session, refresh_seconds)
     scan = _scan(layers, text)
-    _disambiguate([scan], frozenset())
+    shared_spans = [span for span, ids in scan if len(ids) > 1]
+    [unsettled] = await _settle(session, [[scan]], [frozenset()], [[text]])
     spans: dict[str, list[Span]] = {}
     for span, ids in scan:
         for entity_id in ids:
             spans.setdefault(entity_id, []).append(span)
+    shown = set(spans).union(*(a.scores for a in unsettled))
     refs = {
         str(row.id): row
         for row in await repository.entity_refs(
-            session, {uuid.UUID(i) for i in spans}, public_at=public_at
+            session, {uuid.UUID(i) for i in shown}, public_at=public_at
         )
     }
     live = [i for i in spans if i in refs]
+    # Names found, settled or not, are not offered as new ones.
     matches = [Match(i, *span) for i in live for span in spans[i]]
+    matches += [Match("", *span) for span in shared_spans]
     return {
         "entities": [
             {
-                "entity": {
-                    "id": refs[i].id,
-                    "slug": refs[i].slug,
-                    "name": refs[i].name,
-                    "type": refs[i].type,
-                },
+                "entity": _ref(refs[i]),
                 "count": len(spans[i]),
                 "spans": spans[i],
                 "text": [text[start:end] for start, end in spans[i]],
             }
             for i in live
         ],
+        "ambiguous": [
+            {
+                "text": name.text,
+                "spans": name.spans,
+                "candidates": [
+                    {**_ref(refs[i]), "score": score}
+                    for i, score in sorted(name.scores.items(), key=lambda s: (-s[1], s[0]))
+                    if i in refs
+                ],
+            }
+            for name in unsettled
+        ],
         "candidates": [
-            {"name": name, "count": len(found), "spans": found}
-            for name, found in layers[0].matcher.candidates(text, matches)
+            {"name": name, "count": len(found), "spans": found, **({"type": kind} if kind else {})}
+            for name, found, kind in layers[0].matcher.candidates(text, matches)
         ],
     }
 

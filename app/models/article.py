@@ -108,6 +108,10 @@ class Mention(Base):
     source: Mapped[str] = mapped_column(String(16), default="auto")
     count: Mapped[int] = mapped_column(default=0)
     spans: Mapped[list[Any]] = mapped_column(default=list)
+    # "about" or "mentions": the editor's (editor_salience) if they gave one, else the rule's.
+    salience: Mapped[str] = mapped_column(String(16), default="mentions", server_default="mentions")
+    score: Mapped[float] = mapped_column(default=0.0, server_default="0")
+    editor_salience: Mapped[str | None] = mapped_column(String(16))
 
     article: Mapped[Article] = relationship(lazy="raise", back_populates="mentions")
     entity: Mapped[Entity] = relationship(lazy="raise")

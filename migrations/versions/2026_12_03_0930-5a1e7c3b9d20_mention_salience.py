@@ -1,0 +1,35 @@
+"""Mention salience: whether a story is about an entity or only mentions it, and its score.
+
+Existing mentions start as ``mentions`` with a score of 0; ``lede reindex``
+computes them from the stored stories.
+
+Revision ID: 5a1e7c3b9d20
+Revises: f44d7cc9571c
+Create Date: 2026-12-03 09:30:00.000000+00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "5a1e7c3b9d20"
+down_revision: str | None = "f44d7cc9571c"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("mentions", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("salience", sa.String(length=16), nullable=False, server_default="mentions")
+        )
+        batch_op.add_column(sa.Column("score", sa.Float(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("editor_salience", sa.String(length=16), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("mentions", schema=None) as batch_op:
+        batch_op.drop_column("editor_salience")
+        batch_op.drop_column("score")
+        batch_op.drop_column("salience")
