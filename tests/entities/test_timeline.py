@@ -1,0 +1,125 @@
+"""Entity timelines (SPEC §11): published stories per period, and who the entity appears with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.linking.test_linking_api import make_entity
+
+
+async def _story(editor: httpx.AsyncClient, title: str, body: str, **fields: Any) -> str:
+    response = await editor.post(
+        "/v1/articles",
+        json={"title": title, "body": body, "body_format": "text", "status": "published", **fields},
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["slug"])
+
+
+FILLER = "Officials met on Tuesday to talk about the harvest and the roads."
+
+
+@pytest.fixture
+async def coverage(editor: httpx.AsyncClient) -> None:
+    for name in ("Mali", "Niger", "Chad", "Sudan"):
+        await make_entity(editor, name, "location")
+    # Monday 12 June 2023 to Sunday 18 June: one week.
+    await _story(editor, "Mali votes", "Mali and Niger.", published_at="2023-06-12T00:00:00Z")
+    await _story(
+        editor,
+        "Harvest",
+        f"{FILLER}\n\n{FILLER} Mali, Niger, Chad.",
+        published_at="2023-06-18T23:59:59Z",
+    )
+    # The next week, and the next month.
+    await _story(editor, "Mali again", "Mali and Chad.", published_at="2023-06-19T08:00:00Z")
+    await _story(editor, "July", "Mali and Sudan.", published_at="2023-07-02T10:00:00Z")
+    # Never counted: a draft, a scheduled story, a trashed one, one without Mali.
+    await _story(editor, "Draft", "Mali and Sudan.", status="draft")
+    await _story(editor, "Later", "Mali.", published_at="2999-01-01T00:00:00Z")
+    trashed = await _story(editor, "Gone", "Mali.", published_at="2023-06-13T00:00:00Z")
+    assert (await editor.delete(f"/v1/articles/{trashed}")).status_code == 204
+    await _story(editor, "Niger", "Niger.", published_at="2023-06-14T00:00:00Z")
+
+
+def top(period: dict[str, Any]) -> list[tuple[str, int]]:
+    return [(e["slug"], e["count"]) for e in period["top_entities"]]
+
+
+async def test_weeks(coverage: None, anon: httpx.AsyncClient) -> None:
+    response = await anon.get("/v1/entities/mali/timeline?interval=week")
+    assert response.status_code == 200, response.text
+    assert response.headers["etag"]
+    data = response.json()["data"]
+    assert [(p["period"], p["articles"], p["about"]) for p in data] == [
+        ("2023-06-12", 2, 1),
+        ("2023-06-19", 1, 1),
+        ("2023-06-26", 1, 1),
+    ]
+    assert top(data[0]) == [("niger", 2), ("chad", 1)]
+    assert top(data[2]) == [("sudan", 1)]
+
+
+async def test_days_and_months(coverage: None, anon: httpx.AsyncClient) -> None:
+    days = (await anon.get("/v1/entities/mali/timeline?interval=day")).json()["data"]
+    assert [(p["period"], p["articles"]) for p in days] == [
+        ("2023-06-12", 1),
+        ("2023-06-18", 1),
+        ("2023-06-19", 1),
+        ("2023-07-02", 1),
+    ]
+    months = (await anon.get("/v1/entities/mali/timeline?interval=month")).json()["data"]
+    assert [(p["period"], p["articles"], p["about"]) for p in months] == [
+        ("2023-06-01", 3, 2),
+        ("2023-07-01", 1, 1),
+    ]
+    assert top(months[0]) == [("chad", 2), ("niger", 2)]  # ties by name
+
+
+async def test_since_and_until(coverage: None, anon: httpx.AsyncClient) -> None:
+    response = await anon.get(
+        "/v1/entities/mali/timeline",
+        params={"interval": "day", "since": "2023-06-18T23:59:59Z", "until": "2023-07-02T10:00:00"},
+    )
+    assert [p["period"] for p in response.json()["data"]] == ["2023-06-18", "2023-06-19"]
+
+
+async def test_editors_see_the_same_published_stories(
+    coverage: None, editor: httpx.AsyncClient
+) -> None:
+    data = (await editor.get("/v1/entities/mali/timeline?interval=month")).json()["data"]
+    assert [p["articles"] for p in data] == [3, 1]
+
+
+async def test_an_entity_without_stories(
+    editor: httpx.AsyncClient, anon: httpx.AsyncClient
+) -> None:
+    await make_entity(editor, "Chad", "location")
+    assert (await anon.get("/v1/entities/chad/timeline")).json()["data"] == []
+    assert (await anon.get("/v1/entities/nobody/timeline")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("interval=year", "query.interval"),
+        ("interval=", "query.interval"),
+        ("since=yesterday", "query.since"),
+        ("until=2023-13-01", "query.until"),
+        ("since=10000-01-01T00:00:00Z", "query.since"),
+        ("since=2023-07-01T00:00:00Z&until=2023-06-01T00:00:00Z", "query.until"),
+        ("since=2023-07-01T00:00:00Z&until=2023-07-01T00:00:00Z", "query.until"),
+        ("period=week", "query.period"),
+    ],
+)
+async def test_bad_queries_are_422(
+    editor: httpx.AsyncClient, anon: httpx.AsyncClient, query: str, field: str
+) -> None:
+    await make_entity(editor, "Mali", "location")
+    response = await anon.get(f"/v1/entities/mali/timeline?{query}")
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"] == field
