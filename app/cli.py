@@ -339,10 +339,16 @@ def export(
 
 @app.command()
 def reindex() -> None:
-    """Rebuild the full-text search index from the stored articles."""
+    """Rebuild the search index and the salience of mentions from the stored articles."""
+    from app.articles import service as articles_service
     from app.search import service as search_service
 
-    console.print(run_in_session(search_service.reindex))
+    async def work(session: AsyncSession) -> str:
+        done = await search_service.reindex(session)
+        changed = await articles_service.rescore_mentions(session)
+        return f"{done}\nComputed the salience of mentions again: {changed} changed."
+
+    console.print(run_in_session(work))
 
 
 def main() -> None:

@@ -339,6 +339,22 @@ async def mention_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Seque
     return (await _execute(session, _MENTIONS, {"ids": ids})).all()
 
 
+async def text_page(session: AsyncSession, *, after: uuid.UUID | None, limit: int) -> list[Any]:
+    """(id, title, summary, summary_derived, body_text) of articles in id order, past ``after``."""
+    statement = select(
+        Article.id, Article.title, Article.summary, Article.summary_derived, Article.body_text
+    )
+    if after is not None:
+        statement = statement.where(Article.id > after)
+    return list((await session.execute(statement.order_by(Article.id).limit(limit))).all())
+
+
+async def set_salience(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Store the salience and score of mentions, by (article_id, entity_id)."""
+    if rows:
+        await session.execute(update(Mention), rows)
+
+
 async def find_upsert_targets(
     session: AsyncSession, *, slug: str | None, canonical_url: str | None
 ) -> list[Article]:

@@ -309,6 +309,13 @@ async def resolve_entities(
     return entities
 
 
+async def name_entries(
+    session: AsyncSession, ids: Collection[uuid.UUID]
+) -> list[repository.NameEntry]:
+    """(id, name, aliases) of those of ``ids`` that are live entities."""
+    return await repository.name_entries(session, ids)
+
+
 # Co-occurrence ------------------------------------------------------------------
 
 RELATED_CURSOR = "related-entities"

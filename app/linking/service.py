@@ -46,7 +46,7 @@ from sqlalchemy.pool import Pool
 from app.entities import repository
 from app.linking import context as context_rules
 from app.linking.matcher import EntityMatcher, Match
-from app.linking.salience import Salience, lead_end, score_mentions
+from app.linking.salience import Salience, Scored, lead_end, score_mentions
 from app.models import Entity
 from app.models.base import utcnow
 
@@ -60,6 +60,7 @@ __all__ = [
     "index_for",
     "link_articles",
     "note_entity_change",
+    "rescore",
 ]
 
 log = logging.getLogger("lede.linking")
@@ -518,6 +519,23 @@ async def link_articles(
             ]
         )
     return linked
+
+
+def rescore(
+    text: ArticleText, spans: Mapping[str, list[list[int]]], names: Iterable[tuple[str, Names]]
+) -> dict[str, Scored]:
+    """The salience of an article's stored mentions (entity id -> spans in the body), with
+    ``names`` (entity id, its names) to find them in the title and summary."""
+    matcher = EntityMatcher.build(names)
+    titled = frozenset(match.entity_id for match in matcher.find(text.title))
+    summarised = frozenset(match.entity_id for match in matcher.find(text.summary or ""))
+    return score_mentions(
+        spans,
+        body_length=len(text.body),
+        lead_until=lead_end(text.body),
+        in_title=titled,
+        in_summary=summarised,
+    )
 
 
 def _ref(row: Any) -> dict[str, Any]:

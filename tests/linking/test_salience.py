@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 import orjson
 import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
 
+from app.articles.service import forget_reader_totals
+from app.cli import app as cli
+from app.core.config import get_settings
 from app.linking.salience import ABOUT_AT, score_mentions
+from tests.conftest import Backend
 from tests.linking.test_linking_api import by_name, make_entity, post_text
 
 
@@ -235,3 +242,33 @@ async def test_bad_about_queries_are_422(
     response = await anon.get(query)
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["field"] == field
+
+
+async def test_lede_reindex_computes_the_salience_of_stored_stories(
+    backend: Backend,
+    seeded: dict[str, Any],
+    editor: httpx.AsyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    named = await post_text(
+        editor, "Mali", "Mali.", entities=[{"slug": "mali", "salience": "mentions"}]
+    )
+    # As the migration leaves stories written before salience existed.
+    async with backend.database.writer() as session, session.begin():
+        await session.execute(text("UPDATE mentions SET salience = 'mentions', score = 0"))
+    monkeypatch.setenv("LEDE_DATABASE_URL", backend.url)
+    get_settings.cache_clear()
+    try:
+        # The command runs its own event loop, so it cannot share the test's.
+        result = await asyncio.to_thread(CliRunner().invoke, cli, ["reindex"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "salience" in result.output
+    forget_reader_totals()  # this worker's rendered copies predate the command
+    again = (await editor.get(f"/v1/articles/{seeded['slug']}")).json()
+    assert again["entities"] == seeded["entities"]
+    assert again["version"] == seeded["version"]
+    kept = (await editor.get(f"/v1/articles/{named['slug']}")).json()
+    assert kept["entities"] == named["entities"]
+    assert salience(kept) == {"Mali": "mentions"}
