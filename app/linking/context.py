@@ -24,10 +24,26 @@ name in one story are taken to mean the same entity.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-__all__ = ["DECIDES_AT", "WEIGHTS", "Candidate", "choose", "cue_type"]
+Span = tuple[int, int]
+# A text's mentions, leftmost first: (span, ids of the entities whose name it is).
+Scan = list[tuple[Span, list[str]]]
+
+__all__ = [
+    "DECIDES_AT",
+    "WEIGHTS",
+    "Ambiguous",
+    "Candidate",
+    "Scan",
+    "choose",
+    "context_ids",
+    "cue_type",
+    "settle",
+    "shared_ids",
+]
 
 WEIGHTS = {"named": 10.0, "alias": 3.0, "cooccurrence": 2.0, "cue": 1.0}
 DECIDES_AT = 0.5
@@ -73,17 +89,16 @@ def evidence(candidates: Sequence[Candidate], cues: Sequence[str | None]) -> dic
     """The evidence for each candidate, from the story and the type cues of its occurrences."""
     together = sum(c.cooccurrence for c in candidates)
     types = {c.type for c in candidates}
-    telling = [cue for cue in cues if cue in types]
-    scores: dict[str, float] = {}
-    for candidate in candidates:
-        signals = {
-            "named": float(candidate.named),
-            "alias": float(candidate.alias),
-            "cooccurrence": candidate.cooccurrence / together if together else 0.0,
-            "cue": sum(cue == candidate.type for cue in telling) / len(telling) if telling else 0,
-        }
-        scores[candidate.entity_id] = sum(WEIGHTS[name] * value for name, value in signals.items())
-    return scores
+    telling = Counter(cue for cue in cues if cue in types)
+    told = telling.total()
+    named, alias, seen, cued = (WEIGHTS[k] for k in ("named", "alias", "cooccurrence", "cue"))
+    return {
+        c.entity_id: named * c.named
+        + alias * c.alias
+        + (seen * c.cooccurrence / together if together else 0.0)
+        + (cued * telling[c.type] / told if told else 0.0)
+        for c in candidates
+    }
 
 
 def choose(scores: Mapping[str, float]) -> str | None:
@@ -94,3 +109,84 @@ def choose(scores: Mapping[str, float]) -> str | None:
     if best >= DECIDES_AT and best >= 2 * runner_up:
         return best_id
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class Ambiguous:
+    """A name several entities share that the story did not settle: where it stands in the
+    first text, and each candidate's share of the evidence."""
+
+    text: str
+    spans: list[Span]
+    scores: dict[str, float]
+
+
+def shared_ids(scans: Sequence[Sequence[Scan]]) -> set[str]:
+    """The entities of spans several share, in the scans of every article."""
+    spans = [ids for article in scans for scan in article for _span, ids in scan]
+    return {i for ids in spans if len(ids) > 1 for i in ids}
+
+
+def _certain(article: Sequence[Scan]) -> set[str]:
+    return {ids[0] for scan in article for _span, ids in scan if len(ids) == 1}
+
+
+def context_ids(scans: Sequence[Sequence[Scan]], named: Sequence[frozenset[str]]) -> set[str]:
+    """The entities the articles name for sure: alone on a span, or named by the editor."""
+    return set().union(*map(_certain, scans), *named)
+
+
+def settle(
+    scans: Sequence[Sequence[Scan]],
+    named: Sequence[frozenset[str]],
+    texts: Sequence[Sequence[str]],
+    types: Mapping[str, str],
+    together: Mapping[tuple[str, str], int],
+) -> list[list[Ambiguous]]:
+    """Leave one entity, or none, on every span several share; the names left unsettled.
+
+    Per article: ``scans`` of its ``texts``, the entities its editor ``named``;
+    ``types`` of the candidates, and how often each was published ``together``
+    with another entity ((candidate, other) -> stories).
+    """
+    unsettled: list[list[Ambiguous]] = []
+    for article, editor, article_texts in zip(scans, named, texts, strict=True):
+        certain = _certain(article)
+        groups: dict[tuple[str, ...], list[tuple[int, Span, list[str]]]] = {}
+        for index, scan in enumerate(article):
+            for span, ids in scan:
+                if len(ids) > 1:
+                    groups.setdefault(tuple(sorted(ids)), []).append((index, span, ids))
+        others = (certain | editor).difference(*groups)
+        seen_with: dict[str, int] = {}
+        for (candidate, other), stories in together.items():
+            if other in others:
+                seen_with[candidate] = seen_with.get(candidate, 0) + stories
+        left: list[Ambiguous] = []
+        for candidate_ids, where in groups.items():
+            candidates = [
+                Candidate(
+                    i,
+                    types.get(i, "other"),
+                    named=i in editor,
+                    alias=i in certain,
+                    cooccurrence=seen_with.get(i, 0),
+                )
+                for i in candidate_ids
+            ]
+            scores = evidence(candidates, [cue_type(article_texts[i], s[0]) for i, s, _ in where])
+            chosen = choose(scores)
+            for _index, _span, ids in where:
+                ids[:] = [chosen] if chosen is not None else []
+            if chosen is None:
+                total = sum(scores.values())
+                first_index, (start, end), _ids = where[0]
+                left.append(
+                    Ambiguous(
+                        article_texts[first_index][start:end],
+                        [span for index, span, _ids in where if index == 0],
+                        {i: round(s / total, 3) if total else 0.0 for i, s in scores.items()},
+                    )
+                )
+        unsettled.append(left)
+    return unsettled

@@ -51,18 +51,19 @@ def score_mentions(
     in_summary: frozenset[str] = frozenset(),
 ) -> dict[str, Scored]:
     """The salience of each entity of ``spans`` (entity id -> its spans in the body)."""
-    most = max((len(found) for found in spans.values()), default=0)
+    most = max(map(len, spans.values()), default=0)
+    headline, lead, prominence, early = (
+        WEIGHTS[k] for k in ("headline", "lead", "prominence", "early")
+    )
     scored: dict[str, Scored] = {}
     for entity_id, found in spans.items():
-        first = min((start for start, _end in found), default=None)
-        signals = {
-            "headline": 1.0 if entity_id in in_title else 0.0,
-            "lead": 1.0
-            if entity_id in in_summary or (first is not None and first < lead_until)
-            else 0.0,
-            "prominence": len(found) / most if most else 0.0,
-            "early": 1.0 - first / body_length if first is not None and body_length else 0.0,
-        }
-        score = round(sum(WEIGHTS[name] * value for name, value in signals.items()), 3)
+        # Spans come in order: the first is the first mention.
+        first = found[0][0] if found else None
+        score = headline * (entity_id in in_title) + lead * (
+            entity_id in in_summary or (first is not None and first < lead_until)
+        )
+        if first is not None:
+            score += prominence * len(found) / most + early * (1.0 - first / body_length)
+        score = round(score, 3)
         scored[entity_id] = Scored("about" if score >= ABOUT_AT else "mentions", score)
     return scored

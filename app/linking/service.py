@@ -45,6 +45,7 @@ from sqlalchemy.pool import Pool
 
 from app.entities import repository
 from app.linking import context as context_rules
+from app.linking.context import Ambiguous, Scan
 from app.linking.matcher import EntityMatcher, Match
 from app.linking.salience import Salience, Scored, lead_end, score_mentions
 from app.models import Entity
@@ -340,9 +341,6 @@ def _scan(layers: Sequence[_Layer], text: str) -> list[tuple[Span, list[str]]]:
     return chosen
 
 
-Scan = list[tuple[Span, list[str]]]
-
-
 @dataclass(frozen=True, slots=True)
 class ArticleText:
     """What linking reads of an article, and what its editor said of the entities it names.
@@ -376,36 +374,20 @@ class Linked:
     editor_salience: Salience | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Ambiguous:
-    """A name several entities share that the story did not settle: its share of the evidence
-    for each candidate, and where it stands in the first text."""
-
-    text: str
-    spans: list[Span]
-    scores: dict[str, float]
-
-
 async def _settle(
     session: AsyncSession,
     scans: Sequence[Sequence[Scan]],
     named: Sequence[frozenset[str]],
     texts: Sequence[Sequence[str]],
 ) -> list[list[Ambiguous]]:
-    """Leave one entity, or none, on every span several share (see ``app.linking.context``).
+    """Leave one entity, or none, on every span several share (``app.linking.context``).
 
-    ``scans`` holds each article's scans of its ``texts``; ``named`` the
-    entities its editor named. Returns, per article, the names left unsettled.
-    Reads the database only when some name is shared.
+    Reads the candidates' types and co-occurrence only when some name is shared.
     """
-    spans_shared = [ids for article in scans for scan in article for _span, ids in scan]
-    shared = {i for ids in spans_shared if len(ids) > 1 for i in ids}
+    shared = context_rules.shared_ids(scans)
     if not shared:
         return [[] for _ in scans]
-    found = [
-        {ids[0] for scan in article for _span, ids in scan if len(ids) == 1} for article in scans
-    ]
-    context = set().union(*found, *named) - shared
+    others = context_rules.context_ids(scans, named) - shared
     types = {
         str(row.id): row.type
         for row in await repository.entity_refs(session, {uuid.UUID(i) for i in shared})
@@ -413,46 +395,10 @@ async def _settle(
     together = await repository.cooccurrence(
         session,
         {uuid.UUID(i) for i in shared},
-        {uuid.UUID(i) for i in context},
+        {uuid.UUID(i) for i in others},
         now=utcnow(),
     )
-    unsettled: list[list[Ambiguous]] = []
-    for article, certain, editor, article_texts in zip(scans, found, named, texts, strict=True):
-        groups: dict[tuple[str, ...], list[tuple[int, Span, list[str]]]] = {}
-        for index, scan in enumerate(article):
-            for span, ids in scan:
-                if len(ids) > 1:
-                    groups.setdefault(tuple(sorted(ids)), []).append((index, span, ids))
-        left: list[Ambiguous] = []
-        others = (certain | editor) - shared
-        for candidate_ids, where in groups.items():
-            candidates = [
-                context_rules.Candidate(
-                    i,
-                    types.get(i, "other"),
-                    named=i in editor,
-                    alias=i in certain,
-                    cooccurrence=sum(together.get((i, other), 0) for other in others),
-                )
-                for i in candidate_ids
-            ]
-            cues = [context_rules.cue_type(article_texts[i], span[0]) for i, span, _ in where]
-            scores = context_rules.evidence(candidates, cues)
-            chosen = context_rules.choose(scores)
-            for _index, _span, ids in where:
-                ids[:] = [chosen] if chosen is not None else []
-            if chosen is None:
-                total = sum(scores.values())
-                (first_index, (start, end), _) = where[0]
-                left.append(
-                    Ambiguous(
-                        article_texts[first_index][start:end],
-                        [span for index, span, _ in where if index == 0],
-                        {i: round(s / total, 3) if total else 0.0 for i, s in scores.items()},
-                    )
-                )
-        unsettled.append(left)
-    return unsettled
+    return context_rules.settle(scans, named, texts, types, together)
 
 
 def _mentions(
