@@ -220,6 +220,9 @@ async def test_about_filters_and_about_count(
     }
     assert len(slugs(await anon.get("/v1/entities/niger/articles"))) == 3
     assert slugs(await anon.get("/v1/articles?about=nobody")) == []
+    assert slugs(await anon.get("/v1/search?q=harvest&about=niger")) == [niger]
+    feed = await anon.get("/v1/feeds/articles.json?about=chad")
+    assert [item["title"] for item in feed.json()["items"]] == ["Niger and Chad"]
     entity = (await anon.get("/v1/entities/niger")).json()
     assert (entity["article_count"], entity["about_count"]) == (3, 2)
     listed = (await anon.get("/v1/entities?q=nig")).json()["data"][0]
