@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 from starlette.responses import Response
 
 from app.articles.schemas import Language
@@ -15,7 +15,7 @@ from app.core.errors import problem_responses
 from app.core.http import dumps
 from app.core.schemas import InputModel
 from app.core.security import PrincipalDep
-from app.entities.schemas import EntitySummary
+from app.entities.schemas import EntitySummary, EntityType
 from app.linking import service
 from app.linking.service import LinkOptions
 
@@ -56,14 +56,30 @@ class ExtractedEntity(BaseModel):
     text: list[str]
 
 
+class AmbiguousCandidate(EntitySummary):
+    score: float = Field(ge=0, le=1, description="Its share of the evidence in the text.")
+
+
+class AmbiguousName(BaseModel):
+    """A name several entities share that the text does not settle: none is linked."""
+
+    text: str
+    spans: list[tuple[int, int]]
+    candidates: list[AmbiguousCandidate]
+
+
 class Candidate(BaseModel):
     name: str
     count: int
     spans: list[tuple[int, int]]
+    type: EntityType | None = Field(
+        default=None, description="Guessed from a cue (a title, `… Group`); absent without one."
+    )
 
 
 class ExtractRead(BaseModel):
     entities: list[ExtractedEntity]
+    ambiguous: list[AmbiguousName]
     candidates: list[Candidate]
 
 
@@ -78,7 +94,8 @@ async def extract_entities(
     principal: PrincipalDep,
     now: NowDep,
 ) -> Response:
-    """Known entities in a text, with spans, and capitalised names not known yet; no write."""
+    """Known entities in a text, with spans; names several entities share that it does not
+    settle; and capitalised names not known yet. Writes nothing."""
     # A read: the replica (if any) answers, and SQLite's write lock is not taken.
     async with database.reader() as session:
         found = await service.extract(
