@@ -74,7 +74,7 @@ def cue_type(text: str, start: int) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Candidate:
     """An entity a shared name may mean, and what the story says for it."""
 
@@ -114,11 +114,16 @@ def choose(scores: Mapping[str, float]) -> str | None:
 @dataclass(frozen=True, slots=True)
 class Ambiguous:
     """A name several entities share that the story did not settle: where it stands in the
-    first text, and each candidate's share of the evidence."""
+    first text, and the evidence for each candidate."""
 
     text: str
     spans: list[Span]
-    scores: dict[str, float]
+    evidence: dict[str, float]
+
+    def shares(self) -> dict[str, float]:
+        """Each candidate's share of the evidence (0 for all when there is none)."""
+        total = sum(self.evidence.values())
+        return {i: round(s / total, 3) if total else 0.0 for i, s in self.evidence.items()}
 
 
 def shared_ids(scans: Sequence[Sequence[Scan]]) -> set[str]:
@@ -179,13 +184,12 @@ def settle(
             for _index, _span, ids in where:
                 ids[:] = [chosen] if chosen is not None else []
             if chosen is None:
-                total = sum(scores.values())
                 first_index, (start, end), _ids = where[0]
                 left.append(
                     Ambiguous(
                         article_texts[first_index][start:end],
                         [span for index, span, _ids in where if index == 0],
-                        {i: round(s / total, 3) if total else 0.0 for i, s in scores.items()},
+                        scores,
                     )
                 )
         unsettled.append(left)

@@ -504,7 +504,7 @@ async def extract(
     for span, ids in scan:
         for entity_id in ids:
             spans.setdefault(entity_id, []).append(span)
-    shown = set(spans).union(*(a.scores for a in unsettled))
+    shown = set(spans).union(*(a.evidence for a in unsettled))
     refs = {
         str(row.id): row
         for row in await repository.entity_refs(
@@ -531,7 +531,7 @@ async def extract(
                 "spans": name.spans,
                 "candidates": [
                     {**_ref(refs[i]), "score": score}
-                    for i, score in sorted(name.scores.items(), key=lambda s: (-s[1], s[0]))
+                    for i, score in sorted(name.shares().items(), key=lambda s: (-s[1], s[0]))
                     if i in refs
                 ],
             }
