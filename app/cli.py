@@ -340,12 +340,12 @@ def export(
 @app.command()
 def reindex() -> None:
     """Rebuild the search index and the salience of mentions from the stored articles."""
-    from app.articles import service as articles_service
+    from app.articles import salience
     from app.search import service as search_service
 
     async def work(session: AsyncSession) -> str:
         done = await search_service.reindex(session)
-        changed = await articles_service.rescore_mentions(session)
+        changed = await salience.rescore_mentions(session)
         return f"{done}\nComputed the salience of mentions again: {changed} changed."
 
     console.print(run_in_session(work))

@@ -28,7 +28,7 @@ import asyncpg
 import httpx
 from sqlalchemy import func, select
 
-from app.articles import service as articles_service
+from app.articles import salience
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.schema import upgrade
@@ -69,7 +69,7 @@ async def _busiest(database: Database, stories: int) -> tuple[str, int]:
 async def _rescore(database: Database) -> tuple[int, float]:
     started = time.perf_counter()
     async with database.writer() as session, session.begin():
-        changed = await articles_service.rescore_mentions(session)
+        changed = await salience.rescore_mentions(session)
     return changed, time.perf_counter() - started
 
 
