@@ -7,7 +7,7 @@ A heuristic, with no language model:
   overlaps no known entity's mention. A possessive ends a run; a longer run
   is taken for a title-case headline and skipped.
 - Shouting is not a name: a run with two or more all-caps words ("VISIT MALI
-  NOW") is skipped, and an all-caps stop word ("AND") is dropped from a run.
+  NOW") is skipped, and an all-caps stop word ("AND") ends a run.
 - A word capitalised only because it opens a sentence is dropped from the
   front of a run when it is a stop word ("However", "The") or is also
   written in lowercase in the text ("Support … support").
@@ -125,7 +125,9 @@ def _runs(text: str, covered: Sequence[Span]) -> tuple[list[tuple[list[_Word], b
         while cover_index < len(covered) and covered[cover_index][1] <= start:
             cover_index += 1
         is_covered = cover_index < len(covered) and covered[cover_index][0] < end
-        capitalised = _is_capitalised(word) and word not in _DATE_WORDS
+        # A shouted stop word ("AND") parts two names like a lowercase word.
+        shouted_stopword = word.isupper() and word.lower() in _STOPWORDS
+        capitalised = _is_capitalised(word) and word not in _DATE_WORDS and not shouted_stopword
         gap = text[run[-1].end : start] if run else ""
         joins = not run_closed and gap.isspace() and "\n" not in gap
         if not is_covered and (capitalised or (joins and word in _CONNECTORS)):
@@ -143,7 +145,6 @@ def _trim(words: list[_Word], opens_sentence: bool, lowercase_words: set[str]) -
     """The run without the words at its edges that are not part of a name."""
     while words and (
         not words[0].capitalised
-        or (words[0].shouted and words[0].text.lower() in _STOPWORDS)
         or (
             opens_sentence
             and (words[0].text.lower() in _STOPWORDS or words[0].text.lower() in lowercase_words)
@@ -151,9 +152,7 @@ def _trim(words: list[_Word], opens_sentence: bool, lowercase_words: set[str]) -
     ):
         words = words[1:]
         opens_sentence = False
-    while words and (
-        not words[-1].capitalised or (words[-1].shouted and words[-1].text.lower() in _STOPWORDS)
-    ):
+    while words and not words[-1].capitalised:
         words = words[:-1]
     return words
 

@@ -32,6 +32,8 @@ def test_openers_shouting_and_stop_words_are_not_names() -> None:
         "Ousmane Diallo spoke. Support may wane, said Aminata Traore. SUPPORT THE TROOPS!"
     )
     assert names(EntityMatcher(), text) == ["Ousmane Diallo", "Aminata Traore"]
+    both = "AND Ousmane Diallo AND Aminata Traore OR nobody."
+    assert names(EntityMatcher(), both) == ["Ousmane Diallo", "Aminata Traore"]
 
 
 def test_a_sentence_opener_is_dropped_from_the_front_of_a_name() -> None:
