@@ -318,45 +318,54 @@ async def timeline(
     """The published articles mentioning ``entity_id``, per period: rows of (period, articles,
     about), and of (period, slug, name, count) for the ``top`` live entities most often
     mentioned with it in each, most first, then by name."""
-    period = _period(session, interval).label("period")
+    # The entity's published stories, each with its period: both statements start there.
     where = [Mention.entity_id == entity_id, visible_clause(now)]
     if since is not None:
         where.append(Article.published_at >= since)
     if until is not None:
         where.append(Article.published_at < until)
-    counts = await session.execute(
+    mine = (
         select(
-            period,
-            func.count().label("articles"),
-            func.count().filter(Mention.salience == "about").label("about"),
+            Mention.article_id,
+            _period(session, interval).label("period"),
+            Mention.salience,
         )
-        .select_from(Mention)
         .join(Article, Article.id == Mention.article_id)
         .where(*where)
-        .group_by(period)
-        .order_by(period)
+        .cte("mine")
     )
-    other = aliased(Mention)
+    counts = await session.execute(
+        select(
+            mine.c.period,
+            func.count().label("articles"),
+            func.count().filter(mine.c.salience == "about").label("about"),
+        )
+        .group_by(mine.c.period)
+        .order_by(mine.c.period)
+    )
     count = func.count().label("count")
     shared = (
-        select(period, Entity.slug, Entity.name, count)
-        .select_from(Mention)
-        .join(Article, Article.id == Mention.article_id)
-        .join(other, and_(other.article_id == Mention.article_id, other.entity_id != entity_id))
-        .join(Entity, Entity.id == other.entity_id)
-        .where(*where, Entity.deleted_at.is_(None))
-        .group_by(period, Entity.id, Entity.slug, Entity.name)
+        select(mine.c.period, Mention.entity_id, count)
+        .join(
+            Mention, and_(Mention.article_id == mine.c.article_id, Mention.entity_id != entity_id)
+        )
+        .group_by(mine.c.period, Mention.entity_id)
         .subquery()
     )
     rank = (
         func.row_number()
         .over(
             partition_by=shared.c.period,
-            order_by=(shared.c.count.desc(), func.lower(shared.c.name), shared.c.slug),
+            order_by=(shared.c.count.desc(), func.lower(Entity.name), Entity.slug),
         )
         .label("rank")
     )
-    ranked = select(shared, rank).subquery()
+    ranked = (
+        select(shared.c.period, Entity.slug, Entity.name, shared.c.count, rank)
+        .join(Entity, Entity.id == shared.c.entity_id)
+        .where(Entity.deleted_at.is_(None))
+        .subquery()
+    )
     tops = await session.execute(
         select(ranked.c.period, ranked.c.slug, ranked.c.name, ranked.c.count)
         .where(ranked.c.rank <= top)
