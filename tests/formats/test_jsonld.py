@@ -113,13 +113,15 @@ async def test_the_seed_story_has_what_google_asks_for(
     assert first(publisher_node[SCHEMA + "logo"][0], "url") == LOGO
 
     about = {first(n, "name"): n for n in node[SCHEMA + "about"]}
+    mentions = {first(n, "name"): n for n in node.get(SCHEMA + "mentions", [])}
     assert about["Mali"]["@type"] == [SCHEMA + "Place"]
     assert values(about["Mali"], "sameAs") == ["https://www.wikidata.org/wiki/Q912"]
     assert about["MINUSMA"]["@type"] == [SCHEMA + "Organization"]
     assert values(about["MINUSMA"], "sameAs") == ["https://www.wikidata.org/wiki/Q3332563"]
-    assert about["Abdoulaye Diop"]["@type"] == [SCHEMA + "Person"]
-    assert SCHEMA + "sameAs" not in about["Abdoulaye Diop"]  # the fixture has no ids for him
-    assert len(about) == len(article["entities"])
+    # Named in passing: the story mentions him, it is not about him.
+    assert mentions["Abdoulaye Diop"]["@type"] == [SCHEMA + "Person"]
+    assert SCHEMA + "sameAs" not in mentions["Abdoulaye Diop"]  # the fixture has no ids for him
+    assert len(about) + len(mentions) == len(article["entities"])
 
     [correction] = node[SCHEMA + "correction"]
     assert correction["@type"] == [SCHEMA + "CorrectionComment"]

@@ -4,8 +4,8 @@ Existing mentions start as ``mentions`` with a score of 0; ``lede reindex``
 computes them from the stored stories.
 
 Revision ID: 5a1e7c3b9d20
-Revises: f44d7cc9571c
-Create Date: 2026-12-03 09:30:00.000000+00:00
+Revises: a7c3e91b52d4
+Create Date: 2026-12-03 10:50:00.000000+00:00
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5a1e7c3b9d20"
-down_revision: str | None = "f44d7cc9571c"
+down_revision: str | None = "a7c3e91b52d4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
