@@ -149,7 +149,7 @@ async def get_entity_timeline(
 ) -> Response:
     """Coverage of the entity over time: published stories per period, those about it, and
     the entities it appears with most."""
-    found = await service.find_entity(session, ref, principal=principal)
+    found = await service.find_entity(session, ref, principal=principal, now=now)
     if found.item is None:
         return moved_response(request, found, settings=settings, public=is_public(principal))
     data = await service.entity_timeline(
