@@ -4,7 +4,7 @@ Existing mentions start as ``mentions`` with a score of 0; ``lede reindex``
 computes them from the stored stories.
 
 Revision ID: 5a1e7c3b9d20
-Revises: a7c3e1f25b90
+Revises: 5d0e2c7b9a13
 Create Date: 2026-12-03 10:50:00.000000+00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5a1e7c3b9d20"
-down_revision: str | None = "a7c3e1f25b90"
+down_revision: str | None = "5d0e2c7b9a13"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
