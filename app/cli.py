@@ -8,7 +8,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Annotated, Any, TypeVar
 
@@ -23,6 +23,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.errors import ProblemError
 from app.core.schema import upgrade
+from app.core.schemas import parse_utc
 from app.core.security import Principal, Role
 
 app = typer.Typer(help="Lede: a headless content API for newsrooms.", no_args_is_help=True)
@@ -236,12 +237,12 @@ def _rfc3339(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        parsed = datetime.fromisoformat(value)
+        return parse_utc(value)
     except ValueError:
         raise typer.BadParameter(
-            "give an RFC 3339 time, such as 2024-05-01T00:00:00Z", param_hint="--since"
+            "give an RFC 3339 time in the years 1 to 9999, such as 2024-05-01T00:00:00Z",
+            param_hint="--since",
         ) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 @app.command()

@@ -10,7 +10,7 @@ from fastapi import Depends, Query
 
 from app.articles.schemas import ArticleRead, ArticleStatus, ArticleSummary
 from app.core.errors import invalid
-from app.core.schemas import as_utc
+from app.core.schemas import UtcTime
 
 ArticleSort = Literal["-published_at", "published_at", "-updated_at", "title"]
 
@@ -64,9 +64,9 @@ async def get_filters(
         Query(max_length=200, description="An author slug, or a byline (any case or accents)."),
     ] = None,
     language: Annotated[str | None, Query(max_length=35, description="BCP 47 tag.")] = None,
-    published_after: Annotated[datetime | None, Query()] = None,
-    published_before: Annotated[datetime | None, Query()] = None,
-    updated_after: Annotated[datetime | None, Query()] = None,
+    published_after: Annotated[UtcTime | None, Query()] = None,
+    published_before: Annotated[UtcTime | None, Query()] = None,
+    updated_after: Annotated[UtcTime | None, Query()] = None,
 ) -> ArticleFilters:
     for name, values in (("tag", tag or []), ("entity", entity or [])):
         for value in values:
@@ -79,9 +79,9 @@ async def get_filters(
         section=section.strip("/") if section else None,
         authors=(author,) if author else (),
         language=language,
-        published_after=as_utc(published_after) if published_after else None,
-        published_before=as_utc(published_before) if published_before else None,
-        updated_after=as_utc(updated_after) if updated_after else None,
+        published_after=published_after,
+        published_before=published_before,
+        updated_after=updated_after,
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import invalid
 from app.core.pagination import decode_cursor, encode_cursor
+from app.core.schemas import as_utc
 from app.models import Change
 
 CURSOR_KIND = "changes"
@@ -65,7 +66,7 @@ def _time(value: Any) -> datetime | None:
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         raise ValueError("not an aware time")
-    return parsed
+    return as_utc(parsed)
 
 
 def _reader_sees(at: datetime) -> ColumnElement[bool]:

@@ -26,6 +26,7 @@ from app.core.errors import (
 )
 from app.core.http import version_etag
 from app.core.pagination import Page, decode_cursor, encode_cursor
+from app.core.schemas import parse_utc
 from app.core.slugs import SLUG_MAX, could_be_ref, fold_name, is_uuid, make_slug
 from app.models import SlugRedirect
 from app.models.base import NamedMixin, VersionedMixin
@@ -259,7 +260,7 @@ async def keyset_page(
 def _cursor_value(key: Any, raw: Any) -> Any:
     python_type = key.type.python_type
     if python_type is datetime:
-        return datetime.fromisoformat(str(raw))
+        return parse_utc(str(raw))
     if not isinstance(raw, python_type):
         raise TypeError("cursor value of the wrong type")
     return raw

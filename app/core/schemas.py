@@ -58,8 +58,22 @@ def _valid_slug(value: str) -> str:
 
 
 def as_utc(value: datetime) -> datetime:
-    """A time sent without an offset is taken as UTC, as RFC 3339 readers expect."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """A time sent without an offset is taken as UTC, as RFC 3339 readers expect.
+
+    Only years 1 to 9999 in UTC can be stored: ``9999-12-31T23:59:59-23:59`` is a
+    valid RFC 3339 time whose UTC instant is in year 10000.
+    """
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("The time in UTC must fall within the years 1 to 9999.") from None
+
+
+def parse_utc(text: str) -> datetime:
+    """An ISO 8601 time from a cursor or a command line, as ``UtcTime`` takes it; ValueError."""
+    return as_utc(datetime.fromisoformat(text))
 
 
 Slug = Annotated[str, AfterValidator(_valid_slug)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
@@ -18,7 +17,7 @@ from app.core.idempotency import IdempotencyDep
 from app.core.pagination import PageDep
 from app.core.repository import current
 from app.core.responses import moved_response, resource_response
-from app.core.schemas import InputModel
+from app.core.schemas import InputModel, UtcTime
 from app.core.security import AdminDep, PrincipalDep
 from app.entities import service
 from app.entities.repository import EntitySort
@@ -93,7 +92,7 @@ async def list_related_entities(
     page: PageDep,
     type: Annotated[EntityType | None, Query(description="Only entities of this type.")] = None,
     since: Annotated[
-        datetime | None, Query(description="Only articles published at or after this time.")
+        UtcTime | None, Query(description="Only articles published at or after this time.")
     ] = None,
 ) -> Response:
     """Entities mentioned in the same articles, with how many: most shared first, then by name."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -310,8 +310,6 @@ async def related_entities(
 ) -> tuple[list[dict[str, Any]], int, str | None]:
     """Entities mentioned in the same articles the principal may read, with how many."""
     offset = _offset(page)
-    if since is not None and since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)  # a time without an offset is UTC, as elsewhere
     rows, total = await repository.related_page(
         session,
         entity.id,
