@@ -267,10 +267,16 @@ async def _editable(
     now: datetime,
     *,
     include_deleted: bool = False,
+    for_update: bool = True,
 ) -> Article:
     """The article a write addresses: by id or current slug only, never a former one."""
     found = await service.find_article(
-        session, ref, principal=principal, now=now, include_deleted=include_deleted
+        session,
+        ref,
+        principal=principal,
+        now=now,
+        include_deleted=include_deleted,
+        for_update=for_update,
     )
     return current(found, ref)
 
@@ -415,7 +421,7 @@ async def list_article_revisions(
     now: NowDep,
 ) -> Response:
     """Earlier versions of an article: who, when, what changed."""
-    article = await _editable(session, ref, principal, now, include_deleted=True)
+    article = await _editable(session, ref, principal, now, include_deleted=True, for_update=False)
     revisions = await revisions_service.list_revisions(session, article)
     return cached_json(
         request,

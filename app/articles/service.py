@@ -24,11 +24,10 @@ from app.core.pagination import Page
 from app.core.repository import (
     Found,
     Precondition,
-    allocate_slugs,
-    claim_slug,
     ensure_slug_free,
     find_by_ref,
     flush_new_version,
+    insert_with_free_slugs,
     move_slug,
     trash_or_purge,
 )
@@ -83,9 +82,17 @@ async def find_article(
     principal: Principal,
     now: datetime,
     include_deleted: bool = False,
+    for_update: bool = False,
 ) -> Found[Article]:
-    """The article ``ref`` names as this principal may see it; 404 / 410 otherwise."""
-    found = await find_by_ref(session, Article, ref, options=repository.ARTICLE_LOAD)
+    """The article ``ref`` names as this principal may see it; 404 / 410 otherwise.
+
+    A write takes it ``for_update``: concurrent writers then apply their edits
+    one after the other to the latest version (last writer wins) rather than
+    fail on each other's version bump; If-Match is checked against that latest.
+    """
+    found = await find_by_ref(
+        session, Article, ref, options=repository.ARTICLE_LOAD, for_update=for_update
+    )
     article = found.item
     if article is None:
         if found.moved_to is None:
@@ -573,9 +580,9 @@ async def record_event(
 
 
 def _new_row(
-    values: dict[str, Any], slug: str, *, principal: Principal, now: datetime
+    values: dict[str, Any], slug: str | None, *, principal: Principal, now: datetime
 ) -> dict[str, Any]:
-    """The ``articles`` row of a validated create body."""
+    """The ``articles`` row of a validated create body (a ``None`` slug is given on insert)."""
     published_at = values["published_at"]
     if values["status"] == "published" and published_at is None:
         published_at = now
@@ -628,15 +635,17 @@ async def create_articles(
     if len(set(explicit)) < len(explicit):
         raise Conflict("Two articles of the batch ask for the same slug.")
     await ensure_slug_free(session, Article, *explicit)
-    allocated = iter(
-        await allocate_slugs(
-            session,
-            Article,
-            [make_slug(v["title"], fallback="article") for v in values if v["slug"] is None],
-        )
+    rows = [_new_row(v, v["slug"], principal=principal, now=now) for v in values]
+    await insert_with_free_slugs(
+        session,
+        Article,
+        rows,
+        {
+            i: make_slug(v["title"], fallback="article")
+            for i, v in enumerate(values)
+            if v["slug"] is None
+        },
     )
-    rows = [_new_row(v, v["slug"] or next(allocated), principal=principal, now=now) for v in values]
-    await claim_slug(session, Article, *(row["slug"] for row in rows))
     tags = await tags_service.resolve_tag_map(
         session, [ref for v in values for ref in v["tags"] or []]
     )
@@ -666,7 +675,6 @@ async def create_articles(
     # NULLs are sent as values, so that rows missing different fields still go
     # in one statement.
     for model, model_rows in (
-        (Article, rows),
         (ArticleTag, tag_rows),
         (ArticleAuthor, byline_rows),
         (Mention, mention_rows),

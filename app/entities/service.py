@@ -7,22 +7,21 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles.schemas import MentionIn
-from app.changes.service import record_change
+from app.changes.service import bump_at_commit, record_change
 from app.core.errors import Conflict, NotFound, field_error, invalid
 from app.core.pagination import Page, decode_cursor, encode_cursor
 from app.core.repository import (
     Found,
     Precondition,
-    allocate_slug,
-    claim_slug,
+    add_with_slug,
     ensure_slug_free,
     find_by_ref,
     find_resource,
     flush_new_version,
+    lock_name,
     move_slug,
     remember_old_slug,
     trash_or_purge,
@@ -33,7 +32,7 @@ from app.entities import repository
 from app.entities.repository import ENTITIES_COUNTER, EntitySort
 from app.entities.schemas import EntityCreate
 from app.linking import service as linking_service
-from app.models import Counter, Entity, EntityName
+from app.models import Entity, EntityName
 
 
 def _names(entity: Entity) -> list[str]:
@@ -48,13 +47,6 @@ def _set_names(entity: Entity) -> None:
         if key and key not in rows:
             rows[key] = EntityName(name_key=key, name=name, is_alias=i > 0)
     entity.names = list(rows.values())
-
-
-async def bump_entity_set_version(session: AsyncSession) -> None:
-    """Tell every worker's matcher that the set of entity names changed."""
-    await session.execute(
-        update(Counter).where(Counter.name == ENTITIES_COUNTER).values(value=Counter.value + 1)
-    )
 
 
 def _clean_aliases(name: str, aliases: Sequence[str]) -> list[str]:
@@ -78,7 +70,8 @@ async def _record(session: AsyncSession, entity: Entity, event: str) -> None:
         # Entities are public resources: readers hear of every change, deletion included.
         public=True,
     )
-    await bump_entity_set_version(session)
+    # Tells every worker's matcher that the set of entity names changed.
+    bump_at_commit(session, ENTITIES_COUNTER)
     linking_service.note_entity_change(session, entity.id)
 
 
@@ -99,13 +92,8 @@ async def create_entity(session: AsyncSession, *, data: EntityCreate, now: datet
     await _ensure_unique(session, data.name, data.type, None)
     if data.slug is not None:
         await ensure_slug_free(session, Entity, data.slug)
-        slug = data.slug
-    else:
-        slug = await allocate_slug(session, Entity, make_slug(data.name, fallback="entity"))
-    await claim_slug(session, Entity, slug)
     entity = Entity(
         id=uuid.uuid4(),
-        slug=slug,
         name=data.name,
         type=data.type,
         aliases=_clean_aliases(data.name, data.aliases),
@@ -115,8 +103,9 @@ async def create_entity(session: AsyncSession, *, data: EntityCreate, now: datet
         updated_at=now,
     )
     _set_names(entity)
-    session.add(entity)
-    await session.flush()
+    await add_with_slug(
+        session, entity, slug=data.slug, base=make_slug(data.name, fallback="entity")
+    )
     await _record(session, entity, "created")
     return entity
 
@@ -179,7 +168,12 @@ async def delete_entity(
 
 
 async def find_entity(
-    session: AsyncSession, ref: str, *, principal: Principal, include_deleted: bool = False
+    session: AsyncSession,
+    ref: str,
+    *,
+    principal: Principal,
+    include_deleted: bool = False,
+    for_update: bool = False,
 ) -> Found[Entity]:
     try:
         return await find_resource(
@@ -188,6 +182,7 @@ async def find_entity(
             ref,
             sees_trash=include_deleted and principal.sees_drafts,
             label="entity",
+            for_update=for_update,
         )
     except NotFound:
         # The id of an entity merged into another answers like a former slug.
@@ -262,25 +257,30 @@ async def resolve_entities(
                 raise invalid(["body", "entities", i], f"No entity {key!r}.")
         else:
             assert ref.name is not None
-            matches = [
-                e for _k, e in await repository.find_by_name_keys(session, [fold_name(ref.name)])
-            ]
-            if ref.type is not None:
-                matches = [e for e in matches if e.type == ref.type]
-            if matches:
-                entity = matches[0]
-            elif ref.type is None:
+            entity = await _named(session, ref.name, ref.type)
+            if entity is None and ref.type is None:
                 raise invalid(
                     ["body", "entities", i, "type"],
                     f"No entity named {ref.name!r}; give its type to create it.",
                 )
-            else:
-                entity = await create_entity(
+            if entity is None:
+                assert ref.type is not None
+                # Writers naming the same new entity at once make one, not one each.
+                await lock_name(session, f"entities:{ref.type}:{fold_name(ref.name)}")
+                entity = await _named(session, ref.name, ref.type) or await create_entity(
                     session, data=EntityCreate(name=ref.name, type=ref.type), now=now
                 )
         if entity not in entities:
             entities.append(entity)
     return entities
+
+
+async def _named(session: AsyncSession, name: str, type_: str | None) -> Entity | None:
+    """The first live entity with this name or alias (of this type, if given)."""
+    for _key, entity in await repository.find_by_name_keys(session, [fold_name(name)]):
+        if type_ is None or entity.type == type_:
+            return entity
+    return None
 
 
 # Co-occurrence ------------------------------------------------------------------
