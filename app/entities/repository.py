@@ -31,21 +31,26 @@ def _mention_stat(aggregate: Any, now: datetime) -> Any:
     )
 
 
+BASE_COLUMNS = (
+    Entity.id,
+    Entity.slug,
+    Entity.name,
+    Entity.type,
+    Entity.aliases,
+    Entity.description,
+    Entity.external_ids,
+    Entity.created_at,
+    Entity.updated_at,
+    Entity.version,
+)
+
+
 def columns(now: datetime) -> tuple[Any, ...]:
     return (
-        Entity.id,
-        Entity.slug,
-        Entity.name,
-        Entity.type,
-        Entity.aliases,
-        Entity.description,
-        Entity.external_ids,
+        *BASE_COLUMNS,
         _mention_stat(func.count(), now).label("article_count"),
         _mention_stat(func.min(Article.published_at), now).label("first_seen"),
         _mention_stat(func.max(Article.published_at), now).label("last_seen"),
-        Entity.created_at,
-        Entity.updated_at,
-        Entity.version,
     )
 
 
@@ -64,15 +69,28 @@ async def find_by_name_keys(session: AsyncSession, keys: Sequence[str]) -> list[
     return [(row[0], row[1]) for row in (await session.execute(statement)).all()]
 
 
-async def list_page(
-    session: AsyncSession,
-    *,
-    q: str | None,
-    type_: str | None,
-    sort: EntitySort,
-    page: Page,
-    now: datetime,
-) -> tuple[list[Any], int, str | None]:
+# (article count, first seen, last seen): what published articles say of an entity.
+Stats = tuple[int, datetime | None, datetime | None]
+UNSEEN: Stats = (0, None, None)
+
+
+async def visible_stats(session: AsyncSession, now: datetime) -> dict[uuid.UUID, Stats]:
+    """(article count, first seen, last seen) of every entity published articles mention."""
+    rows = await session.execute(
+        select(
+            Mention.entity_id,
+            func.count(),
+            func.min(Article.published_at),
+            func.max(Article.published_at),
+        )
+        .join(Article, Article.id == Mention.article_id)
+        .where(visible_clause(now))
+        .group_by(Mention.entity_id)
+    )
+    return {entity_id: (int(n), first, last) for entity_id, n, first, last in rows.all()}
+
+
+def list_clauses(q: str | None, type_: str | None) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [Entity.deleted_at.is_(None)]
     if type_ is not None:
         where.append(Entity.type == type_)
@@ -84,23 +102,34 @@ async def list_page(
                 )
             )
         )
-    key: Any
-    if sort == "-article_count":
-        key = _mention_stat(func.count(), now)
-    elif sort == "-last_seen":
-        key = func.coalesce(_mention_stat(func.max(Article.published_at), now), EPOCH)
-    else:
-        key = func.lower(Entity.name)
+    return where
+
+
+async def name_page(
+    session: AsyncSession, *, where: list[ColumnElement[bool]], page: Page
+) -> tuple[list[Any], int, str | None]:
+    key = func.lower(Entity.name)
     return await keyset_page(
         session,
         Entity,
-        columns=(*columns(now), key.label("sort_key")),
+        columns=(*BASE_COLUMNS, key.label("sort_key")),
         where=where,
-        sort=sort,
+        sort="name",
         key=key,
-        descending=sort != "name",
+        descending=False,
         page=page,
     )
+
+
+async def listed_ids(session: AsyncSession, where: list[ColumnElement[bool]]) -> list[uuid.UUID]:
+    return list((await session.scalars(select(Entity.id).where(*where))).all())
+
+
+async def rows_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Any]:
+    """The rows of these entities, in the order given."""
+    statement = select(*BASE_COLUMNS).where(Entity.id.in_(ids))
+    rows = {row.id: row for row in await session.execute(statement)}
+    return [rows[i] for i in ids if i in rows]
 
 
 # The entity set as the linking matcher follows it ----------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
@@ -29,17 +30,18 @@ def article_count(now: datetime) -> Any:
     )
 
 
-def columns(now: datetime) -> tuple[Any, ...]:
-    return (
-        Tag.id,
-        Tag.slug,
-        Tag.name,
-        Tag.description,
-        article_count(now).label("article_count"),
-        Tag.created_at,
-        Tag.updated_at,
-        Tag.version,
+COLUMNS = (Tag.id, Tag.slug, Tag.name, Tag.description, Tag.created_at, Tag.updated_at, Tag.version)
+
+
+async def visible_counts(session: AsyncSession, now: datetime) -> dict[uuid.UUID, int]:
+    """Published articles carrying each tag that has any, in one pass over the links."""
+    rows = await session.execute(
+        select(ArticleTag.tag_id, func.count())
+        .join(Article, Article.id == ArticleTag.article_id)
+        .where(visible_clause(now))
+        .group_by(ArticleTag.tag_id)
     )
+    return {tag_id: int(n) for tag_id, n in rows.all()}
 
 
 async def count_for(session: AsyncSession, tag: Tag, now: datetime) -> int:
@@ -52,20 +54,33 @@ async def find_by_keys(
     return await find_named(session, Tag, keys, slugs)
 
 
-async def list_page(
-    session: AsyncSession, *, q: str | None, sort: TagSort, page: Page, now: datetime
-) -> tuple[list[Any], int, str | None]:
+def list_clauses(q: str | None) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [Tag.deleted_at.is_(None)]
     if q:
         where.append(Tag.name_key.like(f"{escape_like(fold_name(q))}%", escape="\\"))
-    key = article_count(now) if sort == "-article_count" else Tag.name_key
+    return where
+
+
+async def name_page(
+    session: AsyncSession, *, where: list[ColumnElement[bool]], page: Page
+) -> tuple[list[Any], int, str | None]:
     return await keyset_page(
         session,
         Tag,
-        columns=(*columns(now), key.label("sort_key")),
+        columns=(*COLUMNS, Tag.name_key.label("sort_key")),
         where=where,
-        sort=sort,
-        key=key,
-        descending=sort == "-article_count",
+        sort="name",
+        key=Tag.name_key,
+        descending=False,
         page=page,
     )
+
+
+async def listed_ids(session: AsyncSession, where: list[ColumnElement[bool]]) -> list[uuid.UUID]:
+    return list((await session.scalars(select(Tag.id).where(*where))).all())
+
+
+async def rows_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Any]:
+    """The rows of these tags, in the order given."""
+    rows = {row.id: row for row in await session.execute(select(*COLUMNS).where(Tag.id.in_(ids)))}
+    return [rows[i] for i in ids if i in rows]

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.articles.reads import per_position
 from app.changes.service import record_change
 from app.core.pagination import Page
 from app.core.repository import (
@@ -21,6 +22,7 @@ from app.core.repository import (
     flush_new_version,
     move_slug,
     resolve_named,
+    sorted_page,
     trash_or_purge,
 )
 from app.core.security import Principal
@@ -75,13 +77,13 @@ async def find_tag(
     )
 
 
-def to_dict(row: Any) -> dict[str, Any]:
+def to_dict(row: Any, article_count: int) -> dict[str, Any]:
     return {
         "id": row.id,
         "slug": row.slug,
         "name": row.name,
         "description": row.description,
-        "article_count": row.article_count,
+        "article_count": article_count,
         "created_at": row.created_at,
         "updated_at": row.updated_at,
         "version": row.version,
@@ -104,10 +106,17 @@ async def read_tag(session: AsyncSession, tag: Tag, now: datetime) -> dict[str, 
 async def list_tags(
     session: AsyncSession, *, q: str | None, sort: TagSort, page: Page, now: datetime
 ) -> tuple[list[dict[str, Any]], int, str | None]:
-    rows, total, next_cursor = await repository.list_page(
-        session, q=q, sort=sort, page=page, now=now
+    counts = await per_position(
+        session, "tag-counts", now, lambda: repository.visible_counts(session, now)
     )
-    return [to_dict(r) for r in rows], total, next_cursor
+    where = repository.list_clauses(q)
+    if sort == "name":
+        rows, total, next_cursor = await repository.name_page(session, where=where, page=page)
+    else:
+        listed = sorted((counts.get(i, 0), i) for i in await repository.listed_ids(session, where))
+        ids, next_cursor = sorted_page(listed, sort=sort, page=page)
+        rows, total = await repository.rows_by_ids(session, ids), len(listed)
+    return [to_dict(r, counts.get(r.id, 0)) for r in rows], total, next_cursor
 
 
 async def create_tag(session: AsyncSession, *, data: TagCreate, now: datetime) -> Tag:
