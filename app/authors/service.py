@@ -60,10 +60,20 @@ async def _record(session: AsyncSession, author: Author, event: str) -> None:
 
 
 async def find_author(
-    session: AsyncSession, ref: str, *, principal: Principal, include_deleted: bool = False
+    session: AsyncSession,
+    ref: str,
+    *,
+    principal: Principal,
+    include_deleted: bool = False,
+    for_update: bool = False,
 ) -> Found[Author]:
     return await find_resource(
-        session, Author, ref, sees_trash=include_deleted and principal.sees_drafts, label="author"
+        session,
+        Author,
+        ref,
+        sees_trash=include_deleted and principal.sees_drafts,
+        label="author",
+        for_update=for_update,
     )
 
 
