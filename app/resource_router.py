@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from app.articles.filters import ArticleFilters, ArticleSort, FieldsDep, FiltersDep
-from app.articles.router import article_list_response, is_public
+from app.articles.responses import article_list_response, is_public
 from app.articles.schemas import ArticlePage
 from app.core.config import Settings
 from app.core.db import SessionDep

@@ -39,7 +39,7 @@ from app.core.repository import Precondition
 from app.core.security import EditorDep, Principal
 from app.core.slugs import fold_name, make_slug
 from app.linking import service as linking_service
-from app.linking.router import LinkOptionsDep
+from app.linking.deps import LinkOptionsDep
 from app.linking.service import LinkOptions
 from app.models import Article
 from app.models.base import utcnow

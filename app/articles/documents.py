@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from app.articles.filters import ARTICLE_FIELDS
 from app.articles.reads import Document, Rendered
-from app.articles.router import REF_PATH, article_response, hot_context
+from app.articles.responses import REF_PATH, article_response, hot_context
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.http import dumps

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -16,13 +15,19 @@ from app.articles import revisions as revisions_service
 from app.articles.filters import (
     ARTICLE_FIELDS,
     LIST_FIELDS,
-    ArticleFilters,
     ArticleSort,
     FieldsQuery,
     FiltersDep,
     parse_fields,
 )
-from app.articles.reads import Document, Rendered
+from app.articles.responses import (
+    REF_PATH,
+    article_list_response,
+    article_response,
+    hot_context,
+    is_public,
+    written_response,
+)
 from app.articles.schemas import (
     ArticleCreate,
     ArticlePage,
@@ -37,35 +42,23 @@ from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.deps import NowDep, PreconditionDep, SettingsDep, request_now
 from app.core.errors import invalid, problem_responses
-from app.core.http import (
-    body_etag,
-    cached_body,
-    dumps,
-    not_modified,
-    validator_headers,
-    version_etag,
-)
 from app.core.idempotency import IdempotencyDep
 from app.core.merge_patch import NestedFields, merge_nested
 from app.core.pagination import (
     OffsetPageDep,
     Page,
     PageDep,
-    base_url,
-    envelope,
     following_offset,
-    self_url,
 )
 from app.core.repository import Precondition, current
 from app.core.responses import (
     collection_response,
     moved_response,
     no_content,
-    stored_response,
 )
 from app.core.schemas import Collection, CollectionMeta
 from app.core.security import EditorDep, Principal, PrincipalDep, check_purge
-from app.linking.router import LinkOptionsDep
+from app.linking.deps import LinkOptionsDep
 from app.linking.service import LinkOptions
 from app.models import Article
 from app.previews import service as previews_service
@@ -73,44 +66,10 @@ from app.previews import service as previews_service
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
 
 PREVIEW_HEADER = "lede-preview"
-REF_PATH = Path(description="An article id or slug; a former slug answers 301 to the current one.")
 # Fields a merge patch may not set to null: they always have a value.
 NOT_NULLABLE = ("title", "body", "body_format", "authors", "language", "status", "tags", "entities")
 # Object-valued fields a merge patch merges member by member.
 NESTED: NestedFields = {"image": TypeAdapter(ImageIn)}
-
-
-def hot_context(request: Request) -> tuple[Settings, datetime]:
-    """The settings and the request's "now", for the hottest reads.
-
-    Not dependencies there: each dependency FastAPI resolves costs about a
-    tenth of a cached answer (a 304 took a fifth less CPU without three of them).
-    """
-    settings: Settings = request.app.state.settings
-    return settings, request_now(request)
-
-
-def is_public(principal: Principal) -> bool:
-    return not principal.sees_drafts
-
-
-async def written_response(
-    request: Request,
-    session: AsyncSession,
-    article_id: uuid.UUID,
-    version: int,
-    slug: str,
-    *,
-    status_code: int = 200,
-) -> Response:
-    """The article as a write left it, read back as every read shows it."""
-    location = f"{base_url(request)}/v1/articles/{slug}" if status_code == 201 else None
-    return stored_response(
-        await service.stored_json(session, article_id, version),
-        etag=version_etag(article_id, version),
-        status_code=status_code,
-        location=location,
-    )
 
 
 @router.get("", response_model=ArticlePage, responses=problem_responses(401, 422))
@@ -127,46 +86,6 @@ async def list_articles(
     settings, now = hot_context(request)
     return await article_list_response(
         request, session, principal, settings, now, filters, page, fields, sort
-    )
-
-
-async def article_list_response(
-    request: Request,
-    session: AsyncSession,
-    principal: Principal,
-    settings: Settings,
-    now: datetime,
-    filters: ArticleFilters,
-    page: Page,
-    fields: str | None,
-    sort: ArticleSort,
-) -> Response:
-    """A page of articles as every article listing answers it (also entity and tag pages)."""
-
-    def render_page(items: list[dict[str, Any]], total: int, next_cursor: str | None) -> Rendered:
-        content, headers = envelope(request, items, page=page, total=total, next_cursor=next_cursor)
-        body = dumps(content)
-        return Rendered(body, body_etag(body), headers)
-
-    rendered = await service.list_rendered(
-        session,
-        key=self_url(request),
-        filters=filters,
-        sort=sort,
-        page=page,
-        principal=principal,
-        now=now,
-        fields=parse_fields(fields, LIST_FIELDS),
-        render=render_page,
-    )
-    return cached_body(
-        request,
-        rendered.body,
-        media_type="application/json",
-        settings=settings,
-        public=is_public(principal),
-        etag=rendered.etag,
-        headers=rendered.headers,
     )
 
 
@@ -222,62 +141,6 @@ async def get_article(
     if token is not None:
         return await _preview(request, session, ref, token, chosen)
     return await article_response(request, session, ref, principal, fields=chosen)
-
-
-async def article_response(
-    request: Request,
-    session: AsyncSession,
-    ref: str,
-    principal: Principal,
-    *,
-    fields: tuple[str, ...],
-    document: Document | None = None,
-) -> Response:
-    """One article, as JSON or as ``document``: who may see it, its ETag and cache headers,
-    304s and 301s are the same for every rendering."""
-    settings, now = hot_context(request)
-    public = is_public(principal)
-    media_type = "application/json" if document is None else document.media_type
-    # The version alone says whether the client's copy is current, and keys
-    # the rendered JSON: neither needs the article loaded.
-    current = await service.current_version(session, ref, principal=principal, now=now)
-    if current is not None:
-        etag = version_etag(current.id, current.version)
-        if not_modified(request, etag, current.updated_at):
-            headers = validator_headers(
-                settings, public=public, etag=etag, last_modified=current.updated_at
-            )
-            return Response(status_code=304, headers=headers)
-        body = await service.article_body(session, current, fields, now, document)
-        if body is not None:
-            return cached_body(
-                request,
-                body,
-                media_type=media_type,
-                settings=settings,
-                public=public,
-                etag=etag,
-                last_modified=current.updated_at,
-            )
-    # Not visible to this principal, a former slug, or changed meanwhile: the
-    # full look-up says which (404, 410, 301) or renders what is there now.
-    shows_trash = document is not None and document.shows_trash
-    found = await service.find_article(
-        session, ref, principal=principal, now=now, include_deleted=shows_trash
-    )
-    if found.item is None:
-        return moved_response(request, found, settings=settings, public=public)
-    article = found.item
-    rendered = await service.render_article(service.to_dict(article, fields), document)
-    return cached_body(
-        request,
-        rendered.body,
-        media_type=media_type,
-        settings=settings,
-        public=public,
-        etag=version_etag(article.id, article.version),
-        last_modified=article.updated_at,
-    )
 
 
 async def _preview(

@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints, TypeAdapter
 from starlette.responses import Response
 
 from app.articles.filters import ArticleFilters
-from app.articles.router import is_public
+from app.articles.responses import is_public
 from app.core.db import SessionDep
 from app.core.deps import NowDep, PreconditionDep, SettingsDep
 from app.core.errors import problem_responses

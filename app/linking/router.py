@@ -1,10 +1,10 @@
-"""/v1/extract, and the ``link_entities`` switch of article writes."""
+"""/v1/extract"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, Field, StringConstraints
 from starlette.responses import Response
 
@@ -17,31 +17,10 @@ from app.core.schemas import InputModel
 from app.core.security import PrincipalDep
 from app.entities.schemas import EntitySummary, EntityType
 from app.linking import service
-from app.linking.service import LinkOptions
 
 router = APIRouter(prefix="/v1", tags=["linking"])
 
 MAX_EXTRACT_CHARS = 100_000
-
-
-def get_link_options(
-    request: Request,
-    link_entities: Annotated[
-        bool,
-        Query(
-            description="Find mentions of known entities in the text; `false` keeps only "
-            "the entities named in `entities` (and earlier automatic ones if the text is "
-            "unchanged)."
-        ),
-    ] = True,
-) -> LinkOptions:
-    return LinkOptions(
-        enabled=link_entities,
-        refresh_seconds=request.app.state.settings.entity_refresh_seconds,
-    )
-
-
-LinkOptionsDep = Annotated[LinkOptions, Depends(get_link_options)]
 
 
 class ExtractRequest(InputModel):

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from app.articles.filters import LIST_FIELDS, FieldsDep, FiltersDep, parse_fields
-from app.articles.router import is_public
+from app.articles.responses import is_public
 from app.core.db import SessionDep
 from app.core.deps import NowDep, SettingsDep
 from app.core.errors import problem_responses
