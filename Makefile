@@ -45,16 +45,18 @@ run: $(RUNTIME)
 	$(BIN)/lede demo
 	$(BIN)/lede serve --host $(HOST) --port $(PORT)
 
-## Install and run the whole suite (lint, types, tests on SQLite and PostgreSQL)
+## Install and run the whole suite (lint, types, import contracts, tests on SQLite and PostgreSQL)
 test: $(DEV) tools
 	$(BIN)/ruff check app tests bench migrations/env.py
 	$(BIN)/ruff format --check app tests bench migrations/env.py
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest
 
 lint: $(DEV)
 	$(BIN)/ruff check app tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) $(TOOLS) tests/clients/node_modules var .mypy_cache .pytest_cache .ruff_cache
