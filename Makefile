@@ -51,7 +51,7 @@ test: $(DEV) tools
 	$(BIN)/ruff format --check app tests bench migrations/env.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 lint: $(DEV)
 	$(BIN)/ruff check app tests bench

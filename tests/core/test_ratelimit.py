@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 
 import httpx
@@ -9,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
+from app.core.ratelimit import WINDOW_SECONDS
 from app.main import create_app
 from tests.conftest import Backend, make_settings
 
@@ -23,9 +26,18 @@ def _client(app: FastAPI, token: str) -> httpx.AsyncClient:
     )
 
 
+async def _early_in_a_window(needed: float) -> None:
+    """Wait for a fresh window if this one ends within ``needed`` seconds: requests counted
+    across two windows would each start from zero."""
+    left = WINDOW_SECONDS - time.time() % WINDOW_SECONDS
+    if left < needed:
+        await asyncio.sleep(left + 0.1)
+
+
 async def test_limit_headers_then_429(backend: Backend) -> None:
     app = create_app(make_settings(backend.url, rate_limit_per_minute=3))
     token = uuid.uuid4().hex
+    await _early_in_a_window(needed=5)
     async with _client(app, token) as client, _client(app, uuid.uuid4().hex) as stranger:
         answers = [await client.get("/v1/nowhere") for _ in range(4)]
         other = await stranger.get("/v1/nowhere")
@@ -51,6 +63,7 @@ async def test_workers_share_limits_through_redis(backend: Backend) -> None:
     settings = make_settings(backend.url, rate_limit_per_minute=4, redis_url=REDIS_URL)
     first, second = create_app(settings), create_app(settings)
     token = uuid.uuid4().hex
+    await _early_in_a_window(needed=10)
     statuses = []
     for app in (first, second, first, second, first):
         async with app.router.lifespan_context(app), _client(app, token) as client:

@@ -32,4 +32,4 @@ def test_make_run_takes_a_port_and_installs_no_dev_tools(tmp_path: Path) -> None
 def test_make_test_installs_the_dev_tools(tmp_path: Path) -> None:
     lines = dry_run("test", venv=tmp_path / "venv")
     assert f"{tmp_path}/venv/bin/pip install --quiet -e '.[dev]'" in lines
-    assert lines[-1] == f"{tmp_path}/venv/bin/pytest"
+    assert lines[-1] == f"{tmp_path}/venv/bin/pytest -n auto"
