@@ -13,7 +13,6 @@ from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -31,7 +30,12 @@ from app.core.http import JSONBody
 from app.core.idempotency import install_replay_handler
 from app.core.keyfile import secret_key
 from app.core.logging import configure_logging
-from app.core.middleware import BodyLimitMiddleware, HeadMiddleware, RequestIdMiddleware
+from app.core.middleware import (
+    BodyLimitMiddleware,
+    CompressionMiddleware,
+    HeadMiddleware,
+    RequestIdMiddleware,
+)
 from app.core.openapi import install_openapi, operation_id
 from app.core.params import check_request
 from app.core.ratelimit import MemoryCounter, RateLimitMiddleware, RedisCounter
@@ -123,7 +127,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     _mount_docs(app)
     install_openapi(app)
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=GZIP_LEVEL)
+    app.add_middleware(
+        CompressionMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=GZIP_LEVEL
+    )
     # Outside compression, so a HEAD carries the headers of the compressed GET.
     app.add_middleware(HeadMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

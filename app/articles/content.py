@@ -65,6 +65,10 @@ def _demote_top_headings(state: StateCore) -> None:
 
 _MARKDOWN.core.ruler.push("demote_top_headings", _demote_top_headings)
 
+# The same in HTML bodies: an ``<h1>`` would otherwise lose its tag to the sanitizer and
+# leave its text outside any block. Renaming the tag is enough; the sanitizer does the rest.
+_HTML_TOP_HEADING = re.compile(r"<(/?)h1(?=[\s/>])", re.IGNORECASE)
+
 _PARAGRAPH_TAGS = frozenset(
     {"p", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "blockquote", "figure", "figcaption"}
     | {"pre", "table", "tr", "hr"}
@@ -103,7 +107,7 @@ def render_body(body: str, body_format: BodyFormat) -> RenderedBody:
     if body_format == "markdown":
         html = _SANITIZER.clean(_MARKDOWN.render(body)).strip()
     elif body_format == "html":
-        html = _SANITIZER.clean(body).strip()
+        html = _SANITIZER.clean(_HTML_TOP_HEADING.sub(r"<\1h2", body)).strip()
     else:
         assert_never(body_format)
     return RenderedBody(html=html, text=_html_to_text(html))

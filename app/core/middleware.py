@@ -1,4 +1,4 @@
-"""ASGI middleware: request ids and access logs, the request body limit, and HEAD."""
+"""ASGI middleware: request ids and access logs, the request body limit, HEAD and gzip."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import time
 import uuid
 
 import structlog
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import problem_response
@@ -148,3 +150,28 @@ class HeadMiddleware:
             await self.app(inner, receive, send_headers_only)
         finally:
             scope.update({k: v for k, v in inner.items() if k != "method"})
+
+
+class CompressionMiddleware(GZipMiddleware):
+    """Starlette's gzip, with a ``Vary`` that names each header once.
+
+    Answers say they vary on ``Accept-Encoding`` themselves (``core.http``), so that a
+    ``304`` or a short answer says it too; the gzip layer adds it again to the answers it
+    could compress, and caches then see ``Accept-Encoding`` twice.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+
+        async def send_vary_once(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                vary = headers.get("vary")
+                if vary is not None:
+                    names = dict.fromkeys(name.strip() for name in vary.split(","))
+                    headers["vary"] = ", ".join(names)
+            await send(message)
+
+        await super().__call__(scope, receive, send_vary_once)

@@ -216,6 +216,12 @@ def test_a_markdown_top_heading_becomes_an_allowed_heading() -> None:
     assert rendered.text == "Background\n\nText.\n\nUnderlined"
 
 
+def test_an_html_top_heading_becomes_an_allowed_heading() -> None:
+    rendered = render_body('<H1 class="x">Background</h1 ><p>Text.</p><h1/>', "html")
+    assert rendered.html == "<h2>Background</h2><p>Text.</p><h2></h2>"
+    assert rendered.text == "Background\n\nText."
+
+
 def test_markdown_raw_html_is_shown_as_text_not_executed() -> None:
     body = '<script>alert(1)</script>\n\nHi <img src=x onerror="alert(2)"> <b>bold?</b>'
 
