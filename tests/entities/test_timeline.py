@@ -79,6 +79,24 @@ async def test_days_and_months(coverage: None, anon: httpx.AsyncClient) -> None:
     assert top(months[0]) == [("chad", 2), ("niger", 2)]  # ties by name
 
 
+async def test_the_top_five_are_live_entities_most_often_beside_it(
+    editor: httpx.AsyncClient, anon: httpx.AsyncClient
+) -> None:
+    others = ("Bamako", "Chad", "Egypt", "Ghana", "Kenya", "Libya")
+    for name in ("Mali", *others):
+        await make_entity(editor, name, "location")
+    # Six stories: Bamako is beside Mali in all six, Chad in five, … Libya in one.
+    for number in range(1, 7):
+        body = ", ".join(("Mali", *others[:number])) + "."
+        await _story(editor, f"Story {number}", body, published_at="2023-06-12T00:00:00Z")
+    [week] = (await anon.get("/v1/entities/mali/timeline?interval=week")).json()["data"]
+    assert top(week) == [("bamako", 6), ("chad", 5), ("egypt", 4), ("ghana", 3), ("kenya", 2)]
+    # An entity in the trash leaves the list and the next one moves up.
+    assert (await editor.delete("/v1/entities/bamako")).status_code == 204
+    [week] = (await anon.get("/v1/entities/mali/timeline?interval=week")).json()["data"]
+    assert top(week) == [("chad", 5), ("egypt", 4), ("ghana", 3), ("kenya", 2), ("libya", 1)]
+
+
 async def test_since_and_until(coverage: None, anon: httpx.AsyncClient) -> None:
     response = await anon.get(
         "/v1/entities/mali/timeline",
