@@ -137,8 +137,8 @@ def keys_create(
     name: Annotated[str, typer.Option(help="Who or what uses the key.")],
 ) -> None:
     """Make a key. The secret is printed once, alone on the last line."""
+    from app.core.clock import utcnow
     from app.keys import service
-    from app.models.base import utcnow
 
     if role not in ("reader", "editor", "admin"):
         raise typer.BadParameter("role must be reader, editor or admin", param_hint="--role")
@@ -204,8 +204,8 @@ def _json_value(value: object) -> str:
 @keys_app.command("revoke")
 def keys_revoke(ref: Annotated[str, typer.Argument(help="Key id or name.")]) -> None:
     """Revoke a key."""
+    from app.core.clock import utcnow
     from app.keys import service
-    from app.models.base import utcnow
 
     async def work(session: AsyncSession) -> Any:
         return await service.revoke_key(session, ref, now=utcnow())

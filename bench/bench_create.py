@@ -39,6 +39,7 @@ if not __package__:
 import httpx
 from sqlalchemy import create_engine, insert
 
+from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.schema import upgrade
 from app.core.slugs import fold_name
@@ -46,7 +47,6 @@ from app.keys.service import create_key
 from app.linking import service as linking_service
 from app.main import create_app
 from app.models import Entity, EntityName
-from app.models.base import utcnow
 from bench.bench_linking import (
     ARTICLE_WORDS,
     DEFAULT_FIXTURES,

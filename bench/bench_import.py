@@ -24,12 +24,12 @@ import orjson
 
 from app.articles.bulk import ItemResult, Tally, import_articles, read_items
 from app.cli import IMPORTER
+from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.schema import upgrade
 from app.entities.schemas import EntityCreate
 from app.entities.service import create_entity
-from app.models.base import utcnow
 from bench.corpus import DEFAULT_ENTITY_COUNT, iter_articles, make_entities
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"

@@ -46,6 +46,7 @@ if not __package__:
 
 from app.articles.content import count_words, derive_summary, reading_time_minutes, render_body
 from app.articles.filters import LIST_FIELDS, ArticleFilters
+from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.pagination import Page
@@ -55,7 +56,6 @@ from app.core.slugs import fold_name, make_slug
 from app.keys.service import create_key
 from app.main import create_app
 from app.models import Article, ArticleTag, Tag
-from app.models.base import utcnow
 from app.search import service
 from bench import relevance
 from bench.corpus import QUERY_MIX, iter_articles

@@ -29,12 +29,12 @@ import httpx
 from sqlalchemy import func, select
 
 from app.articles import salience
+from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.schema import upgrade
 from app.main import create_app
 from app.models import Article, Entity, Mention
-from app.models.base import utcnow
 from bench.loader import load_corpus
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"

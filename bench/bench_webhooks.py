@@ -40,11 +40,11 @@ import asyncpg
 import httpx
 import orjson
 
+from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.schema import upgrade
 from app.keys.service import create_key
 from app.main import create_app
-from app.models.base import utcnow
 
 LEDE = Path(sys.executable).with_name("lede")
 

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from app.articles.service import forget_reader_totals
+from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.schema import upgrade
@@ -24,7 +25,6 @@ from app.core.security import forget_cached_keys
 from app.keys.service import create_key
 from app.main import create_app
 from app.models import Base
-from app.models.base import utcnow
 
 POSTGRES_URL = os.environ.get("LEDE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 DEMO = Path(__file__).resolve().parents[1] / "app" / "demo"

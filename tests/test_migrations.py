@@ -15,12 +15,13 @@ import httpx
 import pytest
 from sqlalchemy import JSON, Boolean, Integer, Uuid, column, insert, inspect, table, text
 
+from app.core.clock import utcnow
 from app.core.db import Database
 from app.core.schema import SchemaBehind, current_revision, downgrade, head_revision, upgrade
 from app.demo.load import load_demo
 from app.main import create_app
 from app.models import ApiKey
-from app.models.base import UTCDateTime, utcnow
+from app.models.base import UTCDateTime
 from tests.conftest import _create_pg_database, _drop_pg_database, make_settings
 
 BEFORE_AUTHORS = "f44d7cc9571c"

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from app.articles import repository, service
 from app.articles.repository import ARTICLES
 from app.articles.schemas import ArticleCreate
+from app.core.clock import utcnow
 from app.core.db import Database, SessionDep
 from app.core.deps import NowDep
 from app.core.errors import (
@@ -42,7 +43,6 @@ from app.linking import service as linking_service
 from app.linking.deps import LinkOptionsDep
 from app.linking.service import LinkOptions
 from app.models import Article
-from app.models.base import utcnow
 from app.tags import repository as tags_repository
 
 router = APIRouter(prefix="/v1", tags=["articles"])

@@ -16,8 +16,8 @@ from datetime import datetime
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.articles.repository import next_release
+from app.core.clock import utcnow
 from app.core.db import Database
-from app.models.base import utcnow
 
 # How long a worker trusts what it read about the next release (writes made in
 # other workers are seen within this many seconds).

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.changes import repository
 from app.changes.repository import Position
+from app.core.clock import utcnow
 from app.core.security import Principal
 from app.models import Change, Counter
-from app.models.base import utcnow
 
 CHANGES_COUNTER = "changes"
 # Set in ``Session.info`` by a transaction that recorded events.

@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.http import if_match_tags
 from app.core.repository import Precondition
-from app.models.base import utcnow
 
 
 async def get_settings_dep(request: Request) -> Settings:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import Request
 from starlette.responses import RedirectResponse, Response
@@ -12,14 +13,24 @@ from app.core.config import Settings
 from app.core.http import cache_control, cached_json, dumps, version_etag
 from app.core.pagination import Page, base_url, envelope
 from app.core.repository import Found
-from app.models.base import VersionedMixin
+
+
+class Versioned(Protocol):
+    """What a single resource's validators are made of."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def updated_at(self) -> datetime: ...
 
 
 def resource_response(
     request: Request,
     content: dict[str, Any],
     *,
-    resource: VersionedMixin,
+    resource: Versioned,
     settings: Settings,
     public: bool,
     status_code: int = 200,

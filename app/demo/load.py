@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles import service as articles
 from app.articles.schemas import ArticleCreate
+from app.core.clock import utcnow
 from app.core.security import Principal
 from app.entities import service as entities
 from app.entities.schemas import EntityCreate
 from app.models import Article, Entity
-from app.models.base import utcnow
 
 DEMO = Principal(role="admin", name="lede demo")
 

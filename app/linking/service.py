@@ -43,13 +43,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
+from app.core.clock import utcnow
 from app.entities import repository
 from app.linking import context as context_rules
 from app.linking.context import Ambiguous, Scan
 from app.linking.matcher import EntityMatcher, Match
 from app.linking.salience import Salience, Scored, lead_end, score_mentions
 from app.models import Entity
-from app.models.base import utcnow
 
 __all__ = [
     "Ambiguous",

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, BigIntPK, IdMixin, utcnow
+from app.core.clock import utcnow
+from app.models.base import Base, BigIntPK, IdMixin
 
 
 class SlugRedirect(Base):

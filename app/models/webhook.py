@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, BigIntPK, IdMixin, TimestampMixin, utcnow
+from app.core.clock import utcnow
+from app.models.base import Base, BigIntPK, IdMixin, TimestampMixin
 
 
 class WebhookSubscription(IdMixin, TimestampMixin, Base):

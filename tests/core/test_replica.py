@@ -7,10 +7,10 @@ from pathlib import Path
 
 import httpx
 
+from app.core.clock import utcnow
 from app.core.schema import upgrade
 from app.keys.service import create_key
 from app.main import create_app
-from app.models.base import utcnow
 from tests.conftest import make_settings
 
 

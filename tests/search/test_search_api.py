@@ -17,11 +17,12 @@ from sqlalchemy import JSON, Boolean, Integer, Uuid, column, insert, table, text
 from typer.testing import CliRunner
 
 from app.cli import app as cli
+from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.db import Database
 from app.core.schema import upgrade
 from app.main import create_app
-from app.models.base import UTCDateTime, utcnow
+from app.models.base import UTCDateTime
 from app.search.backends import base, postgres
 from tests.conftest import Backend, _create_pg_database, _drop_pg_database, make_settings
 from tests.search.test_query import HOSTILE
