@@ -8,6 +8,7 @@ This caps what Lede lets browsers and CDNs keep.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 import time
@@ -26,22 +27,33 @@ _MAX_AGE = re.compile(rb"max-age=(\d+)")
 
 
 class NextRelease:
-    """When the next story goes live or expires, read at most once a second."""
+    """When the next story goes live or expires, read at most once a second.
+
+    One request reads it while the others answering at that moment wait for its
+    answer: each reading it for itself took a connection per request in flight,
+    every second, and held their answers up behind the pool.
+    """
 
     def __init__(self) -> None:
         self._checked = -math.inf
         self._at: datetime | None = None
+        self._reading = asyncio.Lock()
 
     def forget(self) -> None:
         self._checked = -math.inf
 
-    async def at(self, database: Database, now: datetime) -> datetime | None:
-        if time.monotonic() - self._checked > CHECK_SECONDS or (
+    def _stale(self, now: datetime) -> bool:
+        return time.monotonic() - self._checked > CHECK_SECONDS or (
             self._at is not None and self._at <= now
-        ):
-            async with database.reader() as session:
-                self._at = await next_release(session, now)
-            self._checked = time.monotonic()
+        )
+
+    async def at(self, database: Database, now: datetime) -> datetime | None:
+        if self._stale(now):
+            async with self._reading:
+                if self._stale(now):
+                    async with database.request_reader() as session:
+                        self._at = await next_release(session, now)
+                    self._checked = time.monotonic()
         return self._at
 
 
