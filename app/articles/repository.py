@@ -32,6 +32,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from app.articles.filters import ArticleFilters, ArticleSort
+from app.core.db import Prepared, fetch_prepared
 from app.core.pagination import Page
 from app.core.repository import keyset_page
 from app.core.slugs import fold_name, is_uuid
@@ -212,9 +213,11 @@ async def _execute(
 
 
 @lru_cache(maxsize=256)
-def _row_statement(columns: tuple[Any, ...]) -> Select[Any]:
-    return select(ARTICLES.c.id, *columns).where(
-        ARTICLES.c.id == bindparam("id"), ARTICLES.c.version == bindparam("version")
+def _row_statement(columns: tuple[Any, ...]) -> Prepared:
+    return Prepared(
+        select(ARTICLES.c.id, *columns).where(
+            ARTICLES.c.id == bindparam("id"), ARTICLES.c.version == bindparam("version")
+        )
     )
 
 
@@ -255,10 +258,9 @@ async def read_row(
     session: AsyncSession, article_id: uuid.UUID, version: int, columns: tuple[Any, ...]
 ) -> Row[Any] | None:
     """``id`` then ``columns`` of the article, if it is still at ``version``."""
-    result = await _execute(
-        session, _row_statement(columns), {"id": article_id, "version": version}
-    )
-    return result.first()
+    params = {"id": article_id, "version": version}
+    rows = await fetch_prepared(session, _row_statement(columns), params)
+    return rows[0] if rows else None
 
 
 TagRow = Row[uuid.UUID, uuid.UUID, str, str]
@@ -294,12 +296,14 @@ _BYLINE_LINKS = _links(
 )
 _BY_POSITION: ColumnElement[int] = literal_column("position")
 # Tags and bylines in one round trip when a read shows both, as most do.
-_LINK_STATEMENTS: dict[frozenset[str], Executable] = {
-    frozenset({"tags"}): _TAG_LINKS.order_by(_BY_POSITION),
-    frozenset({"bylines"}): _BYLINE_LINKS.order_by(_BY_POSITION),
-    frozenset({"tags", "bylines"}): union_all(_TAG_LINKS, _BYLINE_LINKS).order_by(_BY_POSITION),
+_LINK_STATEMENTS = {
+    frozenset({"tags"}): Prepared(_TAG_LINKS.order_by(_BY_POSITION)),
+    frozenset({"bylines"}): Prepared(_BYLINE_LINKS.order_by(_BY_POSITION)),
+    frozenset({"tags", "bylines"}): Prepared(
+        union_all(_TAG_LINKS, _BYLINE_LINKS).order_by(_BY_POSITION)
+    ),
 }
-_MENTIONS = (
+_MENTIONS = Prepared(
     select(
         MENTIONS.c.article_id,
         ENTITIES.c.id,
@@ -324,7 +328,7 @@ async def link_rows(
 ) -> Sequence[LinkRow]:
     """(field, article id, id, slug, name, position) of these articles' tags and/or bylines
     (``fields``), each in their order."""
-    return (await _execute(session, _LINK_STATEMENTS[fields], {"ids": ids})).all()
+    return await fetch_prepared(session, _LINK_STATEMENTS[fields], {"ids": ids})
 
 
 async def tag_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[TagRow]:
@@ -336,7 +340,7 @@ async def tag_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[TagR
 async def mention_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[MentionRow]:
     """(article id, entity id, slug, name, type, count, spans as JSON, source, salience, score,
     editor's salience) of these articles."""
-    return (await _execute(session, _MENTIONS, {"ids": ids})).all()
+    return await fetch_prepared(session, _MENTIONS, {"ids": ids})
 
 
 async def text_page(session: AsyncSession, *, after: uuid.UUID | None, limit: int) -> list[Any]:
@@ -403,11 +407,12 @@ def _position() -> Any:
     )
 
 
-_POSITION = select(_position())
+_POSITION = Prepared(select(_position().label("position")))
 
 
 async def change_position(session: AsyncSession) -> int:
-    return int((await _execute(session, _POSITION, {})).scalar_one())
+    [row] = await fetch_prepared(session, _POSITION, {})
+    return int(row.position)
 
 
 async def next_release(session: AsyncSession, now: datetime) -> datetime | None:
@@ -428,7 +433,7 @@ def _version_statement(*, by_id: bool, sees_drafts: bool) -> Select[Any]:
 
 
 _VERSIONS = {
-    (by_id, sees_drafts): _version_statement(by_id=by_id, sees_drafts=sees_drafts)
+    (by_id, sees_drafts): Prepared(_version_statement(by_id=by_id, sees_drafts=sees_drafts))
     for by_id in (False, True)
     for sees_drafts in (False, True)
 }
@@ -436,13 +441,13 @@ _VERSIONS = {
 
 async def current_version(
     session: AsyncSession, ref: str, *, sees_drafts: bool, now: datetime
-) -> Row[Any] | None:
+) -> Any | None:
     """(id, version, updated_at, change-feed position) of the article ``ref`` names,
     if this reader may see it."""
     by_id = is_uuid(ref)
-    statement = _VERSIONS[by_id, sees_drafts]
     params = {"ref": uuid.UUID(ref) if by_id else ref, "now": now}
-    return (await _execute(session, statement, params)).first()
+    rows = await fetch_prepared(session, _VERSIONS[by_id, sees_drafts], params)
+    return rows[0] if rows else None
 
 
 # Tags and entities that came in through a hidden article -----------------------
