@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse
 from app import health
 from app.articles.bulk import router as bulk_router
 from app.articles.documents import router as documents_router
+from app.articles.reads import ReadCaches
 from app.articles.router import router as articles_router
 from app.articles.schedule import ReleaseAwareCacheMiddleware
 from app.authors.router import router as authors_router
@@ -105,6 +106,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(check_request)],
     )
     app.state.settings = settings
+    app.state.read_caches = ReadCaches(
+        body_bytes=settings.body_cache_bytes, page_bytes=settings.page_cache_bytes
+    )
     install_error_handlers(app)
     install_replay_handler(app)
     for router in (

@@ -16,7 +16,6 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from app.articles.service import forget_reader_totals
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.db import Database
@@ -113,7 +112,7 @@ async def _clean(request: pytest.FixtureRequest) -> AsyncIterator[None]:
             await session.execute(text(f"DELETE FROM {table}"))
         await session.execute(text("UPDATE counters SET value = 0"))
     forget_cached_keys()
-    forget_reader_totals()
+    backend.app.state.read_caches.clear()
 
 
 def _client(backend: Backend, role: str | None) -> httpx.AsyncClient:

@@ -183,3 +183,29 @@ class RenderCache:
         self._entries.clear()
         self._seen.clear()
         self._size = 0
+
+
+class ReadCaches:
+    """What one worker keeps of its readers' reads, on ``app.state``, sized by settings.
+
+    Rendered article bodies (by id, version and fields) and readers' list pages
+    (by URL), until a write or a scheduled release changes them (HAZARDS 3);
+    and readers' list totals by filters, per change-feed position: an exact
+    COUNT over every published story costs more than the page itself (HAZARDS
+    11), and changes only with a write or a release.
+    """
+
+    TOTALS_MAX = 4096
+
+    def __init__(self, *, body_bytes: int, page_bytes: int) -> None:
+        self.bodies = RenderCache(max_bytes=body_bytes)
+        self.pages = RenderCache(max_bytes=page_bytes)
+        # Filters → (change-feed position, total, valid until).
+        self.totals: dict[Hashable, tuple[int, int, datetime | None]] = {}
+
+    def clear(self) -> None:
+        """For a database whose counters went back (a restore, a test reset), or changed
+        behind this worker (``lede reindex``)."""
+        self.bodies.clear()
+        self.pages.clear()
+        self.totals.clear()

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from app.articles import service
 from app.articles.filters import LIST_FIELDS, ArticleFilters, ArticleSort, parse_fields
-from app.articles.reads import Document, Rendered
+from app.articles.reads import Document, ReadCaches, Rendered
 from app.core.config import Settings
 from app.core.deps import request_now
 from app.core.http import (
@@ -43,6 +43,12 @@ def hot_context(request: Request) -> tuple[Settings, datetime]:
     """
     settings: Settings = request.app.state.settings
     return settings, request_now(request)
+
+
+def read_caches(request: Request) -> ReadCaches:
+    """This worker's kept renderings and totals (made with the app, sized by settings)."""
+    caches: ReadCaches = request.app.state.read_caches
+    return caches
 
 
 def is_public(principal: Principal) -> bool:
@@ -88,6 +94,7 @@ async def article_list_response(
 
     rendered = await service.list_rendered(
         session,
+        read_caches(request),
         key=self_url(request),
         filters=filters,
         sort=sort,
@@ -132,7 +139,9 @@ async def article_response(
                 settings, public=public, etag=etag, last_modified=current.updated_at
             )
             return Response(status_code=304, headers=headers)
-        body = await service.article_body(session, current, fields, now, document)
+        body = await service.article_body(
+            session, read_caches(request), current, fields, now, document
+        )
         if body is not None:
             return cached_body(
                 request,

@@ -110,6 +110,7 @@ async def find_article(
 
 async def list_articles(
     session: AsyncSession,
+    caches: reads.ReadCaches,
     *,
     filters: ArticleFilters,
     sort: ArticleSort,
@@ -122,7 +123,7 @@ async def list_articles(
     total = None
     if not principal.sees_drafts:
         position = await repository.change_position(session)
-        total, _until = await _reader_total(session, filters, where, now, position)
+        total, _until = await _reader_total(session, caches, filters, where, now, position)
     return await repository.list_page(
         session,
         where=where,
@@ -140,6 +141,7 @@ PageRenderer = Callable[[list[dict[str, Any]], int, str | None], reads.Rendered]
 
 async def list_rendered(
     session: AsyncSession,
+    caches: reads.ReadCaches,
     *,
     key: Hashable,
     filters: ArticleFilters,
@@ -160,15 +162,15 @@ async def list_rendered(
         items, total, next_cursor = await _views(session, where, sort, page, fields, None, True)
         return render(items, total, next_cursor)
     position = await repository.change_position(session)
-    kept = _pages.get(position, key, now)
+    kept = caches.pages.get(position, key, now)
     if kept is not None:
         return kept
     # Built only now: the clauses cost more than a kept page's whole answer.
     where = _where(session, filters, principal, now)
-    total, until = await _reader_total(session, filters, where, now, position)
+    total, until = await _reader_total(session, caches, filters, where, now, position)
     items, total, next_cursor = await _views(session, where, sort, page, fields, total, False)
     rendered = replace(render(items, total, next_cursor), until=until)
-    _pages.put(position, key, rendered)
+    caches.pages.put(position, key, rendered)
     return rendered
 
 
@@ -202,45 +204,23 @@ def _where(
     ]
 
 
-# Readers' totals by filters: (change-feed position, total, valid until). An exact
-# COUNT over every published story costs more than the page itself (HAZARDS
-# 11); it only changes with a write, which moves the change-feed counter, or
-# when a scheduled story goes live.
-_reader_totals: dict[ArticleFilters, tuple[int, int, datetime | None]] = {}
-_READER_TOTALS_MAX = 4096
-
-# Rendered reads kept per worker, in bytes: article bodies (by id, version and
-# fields) and readers' list pages (by URL). A story or a page read again is not
-# rendered again until a write or a scheduled release changes it (HAZARDS 3).
-BODY_CACHE_BYTES = 12 << 20
-PAGE_CACHE_BYTES = 2 << 20
-_bodies = reads.RenderCache(max_bytes=BODY_CACHE_BYTES)
-_pages = reads.RenderCache(max_bytes=PAGE_CACHE_BYTES)
-
-
-def forget_reader_totals() -> None:
-    """For a database whose counters went back (a restore, a test reset)."""
-    _reader_totals.clear()
-    _bodies.clear()
-    _pages.clear()
-
-
 async def _reader_total(
     session: AsyncSession,
+    caches: reads.ReadCaches,
     filters: ArticleFilters,
     where: list[Any],
     now: datetime,
     position: int,
 ) -> tuple[int, datetime | None]:
     """The total readers see, and until when it holds (the next scheduled release)."""
-    hit = _reader_totals.get(filters)
+    hit = caches.totals.get(filters)
     if hit is not None and hit[0] == position and (hit[2] is None or now < hit[2]):
         return hit[1], hit[2]
     total = await repository.count(session, where)
     until = await repository.next_release(session, now)
-    if len(_reader_totals) >= _READER_TOTALS_MAX:
-        _reader_totals.clear()
-    _reader_totals[filters] = (position, total, until)
+    if len(caches.totals) >= caches.TOTALS_MAX:
+        caches.totals.clear()
+    caches.totals[filters] = (position, total, until)
     return total, until
 
 
@@ -257,6 +237,7 @@ async def current_version(
 
 async def article_body(
     session: AsyncSession,
+    caches: reads.ReadCaches,
     current: Row[Any],
     fields: tuple[str, ...],
     now: datetime,
@@ -265,7 +246,7 @@ async def article_body(
     """The JSON (or ``document``) of the article ``current_version`` found, or None if it
     changed since."""
     key = (current.id, current.version, fields, None if document is None else document.key)
-    kept = _bodies.get(current.position, key, now)
+    kept = caches.bodies.get(current.position, key, now)
     if kept is not None:
         return kept.body
     columns = repository.columns_of(fields)
@@ -273,7 +254,7 @@ async def article_body(
     if row is None:
         return None
     rendered = await render_article((await reads.shape(session, [row], fields))[0], document)
-    _bodies.put(current.position, key, rendered)
+    caches.bodies.put(current.position, key, rendered)
     return rendered.body
 
 

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     publisher_name: str = Field(default="Lede", min_length=1, max_length=200)
     publisher_logo: str | None = None
 
+    # What each worker keeps of rendered reads, in bytes: article bodies and
+    # readers' list pages (README "Caching").
+    body_cache_bytes: int = Field(default=12 << 20, ge=0)
+    page_cache_bytes: int = Field(default=2 << 20, ge=0)
+
     cache_max_age: int = Field(default=60, ge=0)
     cache_stale_while_revalidate: int = Field(default=300, ge=0)
 

@@ -280,25 +280,30 @@ _CONNECTION_ERRORS = (ConnectionError, OSError, PoolTimeoutError, TimeoutError)
 
 def is_database_unavailable(exc: BaseException) -> bool:
     """Whether an error means the database cannot be reached, rather than a bug."""
+    original: BaseException | None
     if isinstance(exc, DBAPIError):
         if exc.connection_invalidated:
             return True
         original = exc.orig
-        # The asyncpg adapter wraps the driver's error and keeps it as the cause.
-        names = {type(original).__name__, type(getattr(original, "__cause__", None)).__name__}
-        if names & {
-            "CannotConnectNowError",
-            "ConnectionDoesNotExistError",
-            "InterfaceError",
-            "AdminShutdownError",
-            "ConnectionFailureError",
-            "TooManyConnectionsError",
-            "QueryCanceledError",
-        }:
-            return True
-        message = str(original).lower()
-        return "database is locked" in message or "unable to open database" in message
-    return isinstance(exc, _CONNECTION_ERRORS)
+    elif isinstance(exc, _CONNECTION_ERRORS):
+        return True
+    else:
+        # The driver's own error, from a read run on its connection (core.db.Prepared).
+        original = exc
+    # The asyncpg adapter wraps the driver's error and keeps it as the cause.
+    names = {type(original).__name__, type(getattr(original, "__cause__", None)).__name__}
+    if names & {
+        "CannotConnectNowError",
+        "ConnectionDoesNotExistError",
+        "InterfaceError",
+        "AdminShutdownError",
+        "ConnectionFailureError",
+        "TooManyConnectionsError",
+        "QueryCanceledError",
+    }:
+        return True
+    message = str(original).lower()
+    return "database is locked" in message or "unable to open database" in message
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 
 from app.articles import service
 from app.articles.filters import ArticleFilters, FiltersDep
+from app.articles.responses import read_caches
 from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.deps import NowDep, SettingsDep
@@ -149,6 +150,7 @@ async def _feed(
     # key never brings drafts or scheduled articles into them.
     articles, _total, _next = await service.list_articles(
         session,
+        read_caches(request),
         filters=filters,
         sort="-published_at",
         page=Page(limit=limit, offset=None, cursor=None),

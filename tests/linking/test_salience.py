@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from app.articles.service import forget_reader_totals
 from app.cli import app as cli
 from app.core.config import get_settings
 from app.linking.salience import ABOUT_AT, score_mentions
@@ -268,7 +267,7 @@ async def test_lede_reindex_computes_the_salience_of_stored_stories(
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert "salience" in result.output
-    forget_reader_totals()  # this worker's rendered copies predate the command
+    backend.app.state.read_caches.clear()  # this worker's rendered copies predate the command
     again = (await editor.get(f"/v1/articles/{seeded['slug']}")).json()
     assert again["entities"] == seeded["entities"]
     assert again["version"] == seeded["version"]
