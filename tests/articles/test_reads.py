@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -11,8 +12,11 @@ import asyncpg
 import httpx
 import pytest
 
+from app.articles import repository
+from app.articles.filters import ARTICLE_FIELDS
 from app.articles.reads import RenderCache, Rendered
-from app.core.db import IDLE_CHECK_SECONDS
+from app.core.clock import utcnow
+from app.core.db import IDLE_CHECK_SECONDS, fetch_prepared
 from tests.conftest import POSTGRES_URL, Backend
 
 LIST_ONLY = ("body_html", "body_text")
@@ -218,3 +222,31 @@ def test_a_full_cache_keeps_what_it_holds_and_pages_expire() -> None:
     assert cache.get(1, "d", now + timedelta(seconds=1)) is None
     _keep(cache, 1, "huge", Rendered(b"x" * 11))
     assert cache.get(1, "huge") is None
+
+
+async def test_reads_on_the_driver_give_the_rows_a_session_gives(
+    backend: Backend, seeded: dict[str, Any]
+) -> None:
+    article_id = uuid.UUID(seeded["id"])
+    columns = repository.columns_of(ARTICLE_FIELDS)
+    reads = [
+        (repository._POSITION, {}),
+        (repository._VERSIONS[False, False], {"ref": seeded["slug"], "now": utcnow()}),
+        (repository._VERSIONS[True, True], {"ref": article_id, "now": utcnow()}),
+        (repository._row_statement(columns), {"id": article_id, "version": seeded["version"]}),
+        (repository._LINK_STATEMENTS[frozenset({"tags", "bylines"})], {"ids": [article_id]}),
+        (repository._MENTIONS, {"ids": [uuid.uuid4(), article_id]}),
+        (repository._MENTIONS, {"ids": []}),
+    ]
+    for prepared, params in reads:
+        async with backend.database.request_reader() as session:
+            assert not session.in_transaction()
+            by_driver = await fetch_prepared(session, prepared, params)
+        async with backend.database.reader() as session:
+            by_session = (await session.execute(prepared.statement, params)).all()
+        assert by_driver == [tuple(row) for row in by_session]
+        for ours, theirs in zip(by_driver, by_session, strict=True):
+            assert [type(value) for value in ours] == [type(value) for value in theirs]
+    async with backend.database.request_reader() as session:
+        [row] = await fetch_prepared(session, reads[1][0], reads[1][1])
+    assert (str(row.id), row.version) == (seeded["id"], seeded["version"])
