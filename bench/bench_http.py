@@ -399,26 +399,38 @@ async def _analyze(url: str, kind: str) -> None:
         await engine.dispose()
 
 
-async def _load(url: str, kind: str, articles: int, entities: int) -> None:
+async def _load(url: str, kind: str, articles: int, entities: int, stem: str | None) -> None:
     await asyncio.to_thread(upgrade, url)
     loaded = await load_corpus(
-        url, articles=articles, entities=entities, on_batch=_progress(kind, articles)
+        url,
+        articles=articles,
+        entities=entities,
+        on_batch=_progress(kind, articles),
+        stem=stem,
     )
     print(f"  {kind}: {loaded.line()}")
     await _analyze(url, kind)
 
 
-async def prepare_sqlite(articles: int, entities: int, fresh: bool) -> Target:
-    path = VAR / f"lede-{articles}.db"
+def corpus_name(articles: int, stem: str | None) -> str:
+    """``lede-<n>`` for the generated corpus, ``lede-<file name>-<n>`` for one read from files."""
+    return f"lede-{articles}" if stem is None else f"lede-{Path(stem).name}-{articles}"
+
+
+async def prepare_sqlite(
+    articles: int, entities: int, fresh: bool, stem: str | None = None
+) -> Target:
+    name = corpus_name(articles, stem)
+    path = VAR / f"{name}.db"
     if fresh:
-        for old in VAR.glob(f"lede-{articles}.db*"):
+        for old in VAR.glob(f"{name}.db*"):
             old.unlink()
     if not path.exists():
         # Built aside and renamed, so an interrupted load is never taken for a finished one.
-        partial = VAR / f"lede-{articles}.loading.db"
-        for old in VAR.glob(f"lede-{articles}.loading.db*"):
+        partial = VAR / f"{name}.loading.db"
+        for old in VAR.glob(f"{name}.loading.db*"):
             old.unlink()
-        await _load(f"sqlite:///{partial}", "sqlite", articles, entities)
+        await _load(f"sqlite:///{partial}", "sqlite", articles, entities, stem)
         partial.rename(path)
     url = f"sqlite:///{path}"
     await asyncio.to_thread(upgrade, url)
@@ -433,8 +445,10 @@ async def _admin(admin_url: str, *statements: str) -> list[Any]:
         await connection.close()
 
 
-async def prepare_postgres(admin_url: str, articles: int, entities: int, fresh: bool) -> Target:
-    name = f"lede_bench_{articles}"
+async def prepare_postgres(
+    admin_url: str, articles: int, entities: int, fresh: bool, stem: str | None = None
+) -> Target:
+    name = "lede_bench_" + corpus_name(articles, stem).removeprefix("lede-").replace("-", "_")
     partial = f"{name}_loading"
     base = admin_url.rsplit("/", 1)[0]
     if fresh:
@@ -446,7 +460,7 @@ async def prepare_postgres(admin_url: str, articles: int, entities: int, fresh: 
             f'DROP DATABASE IF EXISTS "{partial}" WITH (FORCE)',
             f'CREATE DATABASE "{partial}"',
         )
-        await _load(f"{base}/{partial}", "postgresql", articles, entities)
+        await _load(f"{base}/{partial}", "postgresql", articles, entities, stem)
         await _admin(admin_url, f'ALTER DATABASE "{partial}" RENAME TO "{name}"')
     url = f"{base}/{name}"
     await asyncio.to_thread(upgrade, url)

@@ -10,6 +10,11 @@ batch, into a database already migrated to head. The stories are generated in
 a child process while the parent inserts the previous batch, so the two cores
 work at once.
 
+It loads ``bench.corpus`` by default, or a corpus written as NDJSON files
+(``stem=``): ``<stem>.ndjson`` stories and ``<stem>.entities.ndjson``
+entities, as the shared yardstick's ``corpus.py`` writes them, with plain-text
+bodies.
+
 What it leaves out: revisions, the change feed and slug redirects (a fresh
 import has none worth reading), and the ``manual`` mention source.
 """
@@ -17,14 +22,17 @@ import has none worth reading), and the ``manual`` mention source.
 from __future__ import annotations
 
 import asyncio
+import json
 import multiprocessing
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
+from pathlib import Path
 from queue import Empty
 from typing import Any
 
@@ -244,13 +252,28 @@ class _Named:
 
 
 def iter_batches(
-    articles: int, *, entities: int = DEFAULT_ENTITY_COUNT, seed: int = 42, batch_size: int = 1000
+    articles: int,
+    *,
+    entities: int = DEFAULT_ENTITY_COUNT,
+    seed: int = 42,
+    batch_size: int = 1000,
+    stem: str | None = None,
 ) -> Iterator[Batch]:
-    """The corpus of ``bench.corpus`` as table rows; the entities come in the first batch."""
-    payloads = make_entities(entities, seed=seed)
+    """The corpus as table rows; the entities come in the first batch.
+
+    ``bench.corpus`` generates it, or, with ``stem``, it is read from NDJSON files.
+    """
+    if stem is None:
+        entity_payloads = make_entities(entities, seed=seed)
+        stories: Iterable[dict[str, Any]] = iter_articles(
+            articles, seed=seed, entities=entity_payloads
+        )
+    else:
+        entity_payloads = list(_read_ndjson(Path(f"{stem}.entities.ndjson")))
+        stories = islice(_read_ndjson(Path(f"{stem}.ndjson"), body_format="text"), articles)
     batch = Batch()
-    maker = _RowMaker(_entity_rows(batch, payloads))
-    for payload in iter_articles(articles, seed=seed, entities=payloads):
+    maker = _RowMaker(_entity_rows(batch, entity_payloads))
+    for payload in stories:
         maker.add(batch, payload)
         if len(batch.articles) >= batch_size:
             yield batch
@@ -259,10 +282,21 @@ def iter_batches(
         yield batch
 
 
+def _read_ndjson(path: Path, **defaults: Any) -> Iterator[dict[str, Any]]:
+    with path.open() as lines:
+        for line in lines:
+            yield defaults | json.loads(line)
+
+
 def _produce(
-    queue: Queue[Batch | None], articles: int, entities: int, seed: int, size: int
+    queue: Queue[Batch | None],
+    articles: int,
+    entities: int,
+    seed: int,
+    size: int,
+    stem: str | None,
 ) -> None:
-    for batch in iter_batches(articles, entities=entities, seed=seed, batch_size=size):
+    for batch in iter_batches(articles, entities=entities, seed=seed, batch_size=size, stem=stem):
         queue.put(batch)
     queue.put(None)
 
@@ -296,16 +330,19 @@ async def load_corpus(
     seed: int = 42,
     batch_size: int = 1000,
     on_batch: Callable[[int], None] | None = None,
+    stem: str | None = None,
 ) -> Loaded:
-    """Insert ``articles`` generated stories and ``entities`` entities into a migrated database.
+    """Insert ``articles`` stories and their entities into a migrated database.
 
-    ``on_batch`` is told the number of articles inserted so far after each batch.
+    Generated (``entities`` of them), or read from the NDJSON files of ``stem``
+    (see ``iter_batches``). ``on_batch`` is told the number of articles inserted so
+    far after each batch.
     """
     started = time.perf_counter()
     context = multiprocessing.get_context("spawn")
     queue: Queue[Batch | None] = context.Queue(maxsize=4)
     producer = context.Process(
-        target=_produce, args=(queue, articles, entities, seed, batch_size), daemon=True
+        target=_produce, args=(queue, articles, entities, seed, batch_size, stem), daemon=True
     )
     producer.start()
     engine = create_async_engine(async_database_url(database_url))
