@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles import reads
@@ -32,6 +33,7 @@ __all__ = [
     "parse_facets",
     "reindex",
     "search_articles",
+    "search_rendered",
 ]
 
 SNIPPET_CHARS = 240
@@ -67,6 +69,52 @@ def parse_facets(value: str | None) -> tuple[FacetKind, ...]:
     return tuple(known)
 
 
+async def search_rendered(
+    session: AsyncSession,
+    *,
+    key: Hashable,
+    pages: reads.RenderCache,
+    render: Callable[[SearchResult], reads.Rendered],
+    text: str,
+    filters: ArticleFilters,
+    sort: SearchSort,
+    page: Page,
+    fields: tuple[str, ...],
+    facets: tuple[FacetKind, ...],
+    principal: Principal,
+    now: datetime,
+) -> reads.Rendered:
+    """A page of ``search_articles`` as ``render`` puts it.
+
+    Readers' pages are kept in ``pages`` by ``key`` (what identifies the request:
+    its URL) until the next write to an article, tag or entity, or the next
+    scheduled release or expiry, changes what they would show (HAZARDS 3).
+    """
+    search = partial(
+        search_articles,
+        session,
+        text=text,
+        filters=filters,
+        sort=sort,
+        page=page,
+        fields=fields,
+        facets=facets,
+        principal=principal,
+        now=now,
+    )
+    if principal.sees_drafts or not pages.max_bytes:
+        return render(await search())
+    position = await articles_repository.change_position(session)
+    kept = pages.get(position, key, now)
+    if kept is not None:
+        return kept
+    result = await search()
+    until = await articles_repository.next_release(session, now)
+    rendered = replace(render(result), until=until)
+    pages.put(position, key, rendered)
+    return rendered
+
+
 async def search_articles(
     session: AsyncSession,
     *,
@@ -99,27 +147,38 @@ async def search_articles(
         if principal.sees_drafts or is_public(entity, now)
     ]
     query = _with_named(query, named)
-    async with backend.planned(session):
-        found = await backend.search(session, query, scope=scope, sort=sort, page=page)
+    # The shown columns, then what the highlights are made of: read with the ranking.
+    shown = articles_repository.columns_of(fields)
+    async with backend.planned(session, sort):
+        found = await backend.search(
+            session,
+            query,
+            scope=scope,
+            sort=sort,
+            page=page,
+            columns=(*shown, *HIGHLIGHTED),
+        )
         meta = {"entities": _entities(query, named)}
-        linked = await backend.linked_entities(session, found.ids, query)
+        linked = await backend.linked_entities(session, [row.id for row in found.rows], query)
         if facets:
             meta["facets"] = await backend.facets(session, query, scope=scope, kinds=facets)
-    # The shown columns, then what the highlights are made of.
-    columns = (*articles_repository.columns_of(fields), *HIGHLIGHTED)
-    rows = await articles_repository.rows_by_ids(session, found.ids, columns)
     words = query.words()
     slugs = {entity.id: entity.slug for _key, entity in named}
+    highlighted = slice(1 + len(shown), 1 + len(shown) + len(HIGHLIGHTED))
     hits = [
-        _hit(item, row, found.scores.get(row.id, 0.0), words)
+        _hit(item, row[highlighted], score, words)
         | {"matched_entities": [slugs[entity_id] for entity_id in linked.get(row.id, [])]}
-        for item, row in zip(await reads.shape(session, rows, fields), rows, strict=True)
+        for item, row, score in zip(
+            await reads.shape(session, found.rows, fields), found.rows, found.scores, strict=True
+        )
     ]
     return SearchResult(hits=hits, total=found.total, next_cursor=found.next_cursor, meta=meta)
 
 
-def _hit(item: dict[str, Any], row: Row[Any], score: float, words: list[str]) -> dict[str, Any]:
-    title, summary, body_text = row[-len(HIGHLIGHTED) :]
+def _hit(
+    item: dict[str, Any], texts: tuple[str, str | None, str], score: float, words: list[str]
+) -> dict[str, Any]:
+    title, summary, body_text = texts
     item["score"] = round(score, 6)
     item["highlights"] = {
         "title": highlight(title, words),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, distinct, func, select
+from sqlalchemy import ColumnElement, Row, Select, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import invalid
@@ -48,10 +48,13 @@ class Scope:
 
 @dataclass(frozen=True, slots=True)
 class SearchPage:
-    """One page of hits in order, their scores (higher is better), the total and the next cursor."""
+    """One page of hits in order, their scores (higher is better), the total and the next cursor.
 
-    ids: list[uuid.UUID]
-    scores: dict[uuid.UUID, float]
+    Each row holds the article's id, then the columns the search was asked for.
+    """
+
+    rows: list[Row[Any]]
+    scores: list[float]
     total: int
     next_cursor: str | None
 
@@ -75,10 +78,18 @@ class SearchBackend(ABC):
 
     @abstractmethod
     async def rank(
-        self, session: AsyncSession, query: Query, *, scope: Scope, offset: int, limit: int
-    ) -> tuple[list[tuple[uuid.UUID, float]], int | None]:
-        """Ids and scores of the articles in ``scope`` matching ``query``, best first.
+        self,
+        session: AsyncSession,
+        query: Query,
+        *,
+        scope: Scope,
+        offset: int,
+        limit: int,
+        columns: Sequence[Any],
+    ) -> tuple[list[tuple[Row[Any], float]], int | None]:
+        """The articles in ``scope`` matching ``query``, best first, with their scores.
 
+        Each row holds the id, then ``columns`` (and may hold more after them).
         Also the number of matches, when counting them came at no extra cost.
         """
 
@@ -108,7 +119,7 @@ class SearchBackend(ABC):
         """Rebuild the search index from the articles; says what was done."""
 
     @asynccontextmanager
-    async def planned(self, session: AsyncSession) -> AsyncIterator[None]:
+    async def planned(self, session: AsyncSession, sort: SearchSort) -> AsyncIterator[None]:
         """Around the statements of one search, for a backend to say how they are planned."""
         yield
 
@@ -134,15 +145,21 @@ class SearchBackend(ABC):
         scope: Scope,
         sort: SearchSort,
         page: Page,
+        columns: Sequence[Any],
+        total: int | None = None,
     ) -> SearchPage:
-        """A page of the articles in ``scope`` that match a non-empty ``query``."""
+        """A page of the articles in ``scope`` that match a non-empty ``query``, with ``columns``.
+
+        A caller that knows the number of matches (``total``) spares counting them.
+        """
         if sort == "-published_at":
             key = date_key(sees_drafts=scope.sees_drafts)
-            total = await self.count(session, query, scope=scope)
+            if total is None:
+                total = await self.count(session, query, scope=scope)
             rows, total, next_cursor = await keyset_page(
                 session,
                 Article,
-                columns=(Article.id, key.label("sort_key")),
+                columns=(Article.id, *columns, key.label("sort_key")),
                 where=self.within(query, scope, many=total >= MANY),
                 sort="-published_at",
                 key=key,
@@ -150,12 +167,11 @@ class SearchBackend(ABC):
                 page=page,
                 total=total,
             )
-            ids = [row.id for row in rows]
-            scores = await self.scores(session, query, ids)
-            return SearchPage(ids, scores, total, next_cursor)
+            scores = await self.scores(session, query, [row.id for row in rows])
+            return SearchPage(rows, [scores.get(row.id, 0.0) for row in rows], total, next_cursor)
         offset = _relevance_offset(page)
         ranked, counted = await self.rank(
-            session, query, scope=scope, offset=offset, limit=page.limit + 1
+            session, query, scope=scope, offset=offset, limit=page.limit + 1, columns=columns
         )
         next_cursor = None
         if len(ranked) > page.limit:
@@ -165,9 +181,14 @@ class SearchBackend(ABC):
         elif counted is None and (ranked or offset == 0):
             # The last page: everything before it and on it is every match.
             counted = offset + len(ranked)
-        total = counted if counted is not None else await self.count(session, query, scope=scope)
-        ids = [article_id for article_id, _score in ranked]
-        return SearchPage(ids, dict(ranked), total, next_cursor)
+        if counted is None:
+            counted = total if total is not None else await self.count(session, query, scope=scope)
+        return SearchPage(
+            [row for row, _score in ranked],
+            [score for _row, score in ranked],
+            counted,
+            next_cursor,
+        )
 
     async def facets(
         self, session: AsyncSession, query: Query, *, scope: Scope, kinds: Sequence[FacetKind]

@@ -36,6 +36,8 @@ from typing import Any
 from sqlalchemy import (
     REAL,
     ColumnElement,
+    Row,
+    Select,
     and_,
     func,
     literal_column,
@@ -48,7 +50,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Article
-from app.search.backends.base import Scope, SearchBackend, date_key, linked
+from app.search.backends.base import Scope, SearchBackend, SearchSort, date_key, linked
 from app.search.query import Query, to_tsquery_sql
 
 CONFIG = "english"
@@ -57,17 +59,6 @@ GIN_INDEX = "ix_articles_search_vector"
 RUM_INDEX = "ix_articles_search_rum"
 # Normalization 32 maps a rank r to r / (r + 1): scores between 0 and 1.
 RANK_NORMALIZATION = 32
-# Rows read past a page from the RUM index at first, in case its last ones tie.
-TIE_MARGIN = 20
-# Each in one round trip (see ``planned``).
-SEARCH_SETTINGS = text(
-    "SELECT set_config('plan_cache_mode', 'force_custom_plan', false),"
-    " set_config('enable_seqscan', 'off', false)"
-)
-RESET_SETTINGS = text(
-    "SELECT set_config(name, reset_val, false) FROM pg_settings"
-    " WHERE name IN ('plan_cache_mode', 'enable_seqscan')"
-)
 # Where a connection remembers whether the RUM index is there.
 _RUM_KEY = "lede_search_rum"
 
@@ -127,83 +118,105 @@ class PostgresBackend(SearchBackend):
         )
 
     @asynccontextmanager
-    async def planned(self, session: AsyncSession) -> AsyncIterator[None]:
+    async def planned(self, session: AsyncSession, sort: SearchSort) -> AsyncIterator[None]:
         # A search's statements are prepared once per connection, and their SQL is
         # the same whatever the words: the generic plan PostgreSQL turns to after
         # five runs cannot tell a rare word from a common one. Planned for the words
         # at hand. And never by reading the whole table: the planner counts "@@" as
         # cheap, but on a row it reads the row's whole vector out of TOAST (a common
-        # word was counted in 700 ms that way, in 25 ms through the index).
-        await session.execute(SEARCH_SETTINGS)
+        # word was counted in 700 ms that way, in 25 ms through the index). By
+        # relevance, never by sorting every match either: the RUM index hands them
+        # out in order (see ``_rank_rum``); newest first, a sort of the matches
+        # beats walking the date index and reading vectors to find them.
+        connection = await session.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        settings = {
+            "plan_cache_mode": "force_custom_plan",
+            "enable_seqscan": "off",
+            "enable_sort": "on" if sort == "-published_at" else "off",
+            # What is disabled still runs when nothing else can (the sorts of the
+            # facets): its cost, made huge, must not make it worth compiling.
+            "jit": "off",
+        }
+        # Each way in one round trip, as a simple query.
+        await driver.execute("; ".join(f"SET {name} = {value}" for name, value in settings.items()))
         yield
         # Not after an error, which may have left the connection unusable; kept, the
         # settings only make its later statements plan differently.
-        await session.execute(RESET_SETTINGS)
+        await driver.execute("; ".join(f"RESET {name}" for name in settings))
 
     async def rank(
-        self, session: AsyncSession, query: Query, *, scope: Scope, offset: int, limit: int
-    ) -> tuple[list[tuple[uuid.UUID, float]], int | None]:
+        self,
+        session: AsyncSession,
+        query: Query,
+        *,
+        scope: Scope,
+        offset: int,
+        limit: int,
+        columns: Sequence[Any],
+    ) -> tuple[list[tuple[Row[Any], float]], int | None]:
         if await has_rum(session):
-            return await self._rank_rum(session, query, scope=scope, offset=offset, limit=limit)
-        return await self._rank_gin(session, query, scope=scope, offset=offset, limit=limit)
+            ranked = await self._rank_rum(
+                session, query, scope=scope, offset=offset, limit=limit, columns=columns
+            )
+        else:
+            ranked = await self._rank_gin(
+                session, query, scope=scope, offset=offset, limit=limit, columns=columns
+            )
+        return ranked, None
 
     async def _rank_gin(
-        self, session: AsyncSession, query: Query, *, scope: Scope, offset: int, limit: int
-    ) -> tuple[list[tuple[uuid.UUID, float]], int | None]:
+        self,
+        session: AsyncSession,
+        query: Query,
+        *,
+        scope: Scope,
+        offset: int,
+        limit: int,
+        columns: Sequence[Any],
+    ) -> list[tuple[Row[Any], float]]:
         key = date_key(sees_drafts=scope.sees_drafts)
-        score = func.ts_rank(VECTOR, _ranking(query), RANK_NORMALIZATION)
-        ranked = (
-            select(
-                Article.id.label("id"),
-                key.label("published"),
-                score.label("score"),
-                # Every match is read to be ranked: counting them comes with it.
-                func.count().over().label("total"),
-            )
-            .where(*self.within(query, scope))
-            .subquery("ranked")
-        )
+        score = func.ts_rank(VECTOR, _ranking(query), RANK_NORMALIZATION).label("score")
         statement = (
-            select(ranked.c.id, ranked.c.score, ranked.c.total)
-            .order_by(ranked.c.score.desc(), ranked.c.published.desc(), ranked.c.id.desc())
+            select(Article.id, *columns, score)
+            .where(*self.within(query, scope))
+            .order_by(score.desc(), key.desc(), Article.id.desc())
             .offset(offset)
             .limit(limit)
         )
         rows = (await session.execute(statement)).all()
-        total = rows[0].total if rows else None
-        return [(row.id, float(row.score)) for row in rows], total
+        return [(row, float(row.score)) for row in rows]
 
     async def _rank_rum(
-        self, session: AsyncSession, query: Query, *, scope: Scope, offset: int, limit: int
-    ) -> tuple[list[tuple[uuid.UUID, float]], int | None]:
-        key = date_key(sees_drafts=scope.sees_drafts)
-        within = self.within(query, scope)
-        distance = VECTOR.op("<=>", return_type=REAL)(_ranking(query))
-        counted = select(func.count()).select_from(Article).where(*within).scalar_subquery()
-        wanted = offset + limit
-        read = wanted + TIE_MARGIN
-        while True:
-            statement = (
-                select(
-                    Article.id.label("id"),
-                    key.label("published"),
-                    distance.label("distance"),
-                    counted.label("total"),
-                )
-                .where(*within)
-                .order_by(distance)
-                .limit(read)
-            )
-            rows = (await session.execute(statement)).all()
-            # The index orders by distance alone: the rows that tie with the page's
-            # last one must all be in hand to give the newer ones first.
-            if len(rows) < read or rows[-1].distance > rows[wanted - 1].distance:
-                break
-            read *= 4
-        total = rows[0].total if rows else 0
-        best = sorted(rows, key=lambda row: (row.distance, -row.published.timestamp(), -row.id.int))
-        page = best[offset:wanted]
-        return [(row.id, _rum_score(row.distance)) for row in page], total
+        self,
+        session: AsyncSession,
+        query: Query,
+        *,
+        scope: Scope,
+        offset: int,
+        limit: int,
+        columns: Sequence[Any],
+    ) -> list[tuple[Row[Any], float]]:
+        distance = VECTOR.op("<=>", return_type=REAL)(_ranking(query)).label("distance")
+        # The index hands the matches out by distance alone; the rows that tie with
+        # the page's last one are sorted by date as they come (an incremental sort),
+        # so the scan stops once the page is complete.
+        ordered = (
+            select(Article.id, *columns, date_key(sees_drafts=scope.sees_drafts), distance)
+            .where(*self.within(query, scope))
+            .order_by(distance)
+            .subquery("ordered")
+        )
+        *shown, published, by_distance = ordered.c
+        statement: Select[Any] = (
+            select(*shown, by_distance)
+            .order_by(by_distance, published.desc(), shown[0].desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        rows = (await session.execute(statement)).all()
+        return [(row, _rum_score(row.distance)) for row in rows]
 
     async def scores(
         self, session: AsyncSession, query: Query, ids: Sequence[uuid.UUID]

@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Row,
     Select,
     and_,
     case,
@@ -174,15 +175,22 @@ class SqliteBackend(SearchBackend):
         return await session.scalar(select(func.count()).select_from(visible)) or 0
 
     async def rank(
-        self, session: AsyncSession, query: Query, *, scope: Scope, offset: int, limit: int
-    ) -> tuple[list[tuple[uuid.UUID, float]], int | None]:
+        self,
+        session: AsyncSession,
+        query: Query,
+        *,
+        scope: Scope,
+        offset: int,
+        limit: int,
+        columns: Sequence[Any],
+    ) -> tuple[list[tuple[Row[Any], float]], int | None]:
         visible = self._visible(query, scope)
         if scope.filters:
             visible = visible.join(Article, FTS.c.rowid == ARTICLE_ROWID).where(*scope.filters)
         scored = _scored(visible)
         # Every match is scored from the index alone; only those down to the page's
         # last score (with the ones that tie with it) read their article row, for
-        # the date that puts the newer first.
+        # the date that puts the newer first, and the page's rows are read with it.
         every = scored.cte("scored").prefix_with("MATERIALIZED")
         last = (
             select(every.c.score)
@@ -194,7 +202,7 @@ class SqliteBackend(SearchBackend):
         total = select(func.count()).select_from(every).scalar_subquery()
         key = date_key(sees_drafts=scope.sees_drafts)
         statement = (
-            select(Article.id, every.c.score, total.label("total"))
+            select(Article.id, *columns, every.c.score.label("score"), total.label("total"))
             .join_from(every, Article, every.c.rowid == ARTICLE_ROWID)
             .where(every.c.score >= func.coalesce(last, -1.0))
             .order_by(every.c.score.desc(), key.desc(), Article.id.desc())
@@ -202,7 +210,7 @@ class SqliteBackend(SearchBackend):
             .limit(limit)
         )
         rows = (await session.execute(statement)).all()
-        return [(row.id, row.score) for row in rows], rows[0].total if rows else None
+        return [(row, row.score) for row in rows], rows[0].total if rows else None
 
     async def scores(
         self, session: AsyncSession, query: Query, ids: Sequence[uuid.UUID]
