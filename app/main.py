@@ -107,7 +107,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.read_caches = ReadCaches(
-        body_bytes=settings.body_cache_bytes, page_bytes=settings.page_cache_bytes
+        body_bytes=settings.body_cache_bytes,
+        page_bytes=settings.page_cache_bytes,
+        search_bytes=settings.search_cache_bytes,
     )
     install_error_handlers(app)
     install_replay_handler(app)

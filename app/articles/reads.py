@@ -188,8 +188,8 @@ class RenderCache:
 class ReadCaches:
     """What one worker keeps of its readers' reads, on ``app.state``, sized by settings.
 
-    Rendered article bodies (by id, version and fields) and readers' list pages
-    (by URL), until a write or a scheduled release changes them (HAZARDS 3);
+    Rendered article bodies (by id, version and fields), readers' list pages
+    and search pages (by URL), until a write or a scheduled release changes them (HAZARDS 3);
     and readers' list totals by filters, per change-feed position: an exact
     COUNT over every published story costs more than the page itself (HAZARDS
     11), and changes only with a write or a release.
@@ -197,9 +197,10 @@ class ReadCaches:
 
     TOTALS_MAX = 4096
 
-    def __init__(self, *, body_bytes: int, page_bytes: int) -> None:
+    def __init__(self, *, body_bytes: int, page_bytes: int, search_bytes: int) -> None:
         self.bodies = RenderCache(max_bytes=body_bytes)
         self.pages = RenderCache(max_bytes=page_bytes)
+        self.searches = RenderCache(max_bytes=search_bytes)
         # Filters → (change-feed position, total, valid until).
         self.totals: dict[Hashable, tuple[int, int, datetime | None]] = {}
 
@@ -208,4 +209,5 @@ class ReadCaches:
         behind this worker (``lede reindex``)."""
         self.bodies.clear()
         self.pages.clear()
+        self.searches.clear()
         self.totals.clear()

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
 
     cache_max_age: int = Field(default=60, ge=0)
     cache_stale_while_revalidate: int = Field(default=300, ge=0)
+    # Readers' search pages a worker keeps until the next write (0: none).
+    search_cache_bytes: int = Field(default=4 * 1024 * 1024, ge=0)
 
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     rate_limit_per_minute: int = Field(default=600, ge=0)

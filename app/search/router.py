@@ -10,12 +10,13 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from app.articles.filters import LIST_FIELDS, FieldsDep, FiltersDep, parse_fields
+from app.articles.reads import Rendered
 from app.articles.responses import is_public
 from app.core.db import SessionDep
 from app.core.deps import NowDep, SettingsDep
 from app.core.errors import problem_responses
-from app.core.pagination import PageDep
-from app.core.responses import collection_response
+from app.core.http import body_etag, cached_body, dumps
+from app.core.pagination import PageDep, envelope, self_url
 from app.core.security import PrincipalDep
 from app.search import service
 from app.search.schemas import SearchPage
@@ -91,8 +92,24 @@ async def search_articles(
     ] = None,
 ) -> Response:
     """Full-text search over articles, with highlights, facets and the entities named."""
-    search = service.search_articles(
+
+    def render(result: service.SearchResult) -> Rendered:
+        content, headers = envelope(
+            request,
+            result.hits,
+            page=page,
+            total=result.total,
+            next_cursor=result.next_cursor,
+            meta=result.meta,
+        )
+        body = dumps(content)
+        return Rendered(body, body_etag(body), headers)
+
+    search = service.search_rendered(
         session,
+        key=self_url(request),
+        pages=request.app.state.read_caches.searches,
+        render=render,
         text=q,
         filters=filters,
         sort=sort,
@@ -102,16 +119,15 @@ async def search_articles(
         principal=principal,
         now=now,
     )
-    result = await _unless_disconnected(request, search)
-    if result is None:
+    rendered = await _unless_disconnected(request, search)
+    if rendered is None:
         return Response(status_code=CLIENT_CLOSED_REQUEST)
-    return collection_response(
+    return cached_body(
         request,
-        result.hits,
+        rendered.body,
+        media_type="application/json",
         settings=settings,
         public=is_public(principal),
-        page=page,
-        total=result.total,
-        next_cursor=result.next_cursor,
-        meta=result.meta,
+        etag=rendered.etag,
+        headers=rendered.headers,
     )

@@ -6,6 +6,7 @@ import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator, MutableMapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -344,6 +345,36 @@ async def test_an_article_is_findable_as_soon_as_its_write_returns(
     response = await editor.delete(f"/v1/articles/{article['id']}")
     assert response.status_code == 204
     assert (await search(editor, q="wombat"))["data"] == []
+
+
+async def test_kept_search_pages_follow_writes_and_scheduled_releases(
+    editor: httpx.AsyncClient, anon: httpx.AsyncClient
+) -> None:
+    async def found() -> set[str]:
+        # Asked three times: readers' pages are kept from the second time they are made.
+        bodies = [await search(anon, q="quokka") for _ in range(3)]
+        assert bodies[1] == bodies[2]
+        assert bodies[2]["meta"]["total"] == len(bodies[2]["data"])
+        return set(names_of(bodies[2]))
+
+    async def post(title: str, **fields: Any) -> str:
+        payload = published({"title": title, "body": "Island counts quokkas."}) | fields
+        response = await editor.post("/v1/articles", json=payload)
+        assert response.status_code == 201, response.text
+        article_id: str = response.json()["id"]
+        return article_id
+
+    first = await post("Quokka census")
+    # Far enough ahead for the searches before it on a busy machine.
+    soon = datetime.now(UTC) + timedelta(seconds=5)
+    scheduled = await post("Quokka count scheduled", published_at=soon.isoformat())
+    assert await found() == {first}
+    second = await post("Quokka recount")
+    assert await found() == {first, second}
+    await asyncio.sleep((soon - datetime.now(UTC)).total_seconds() + 0.1)
+    assert await found() == {first, second, scheduled}
+    private = await search(editor, q="quokka")
+    assert private["meta"]["total"] == 3
 
 
 async def test_purged_article_leaves_the_index(
