@@ -336,7 +336,9 @@ async def measure(
 async def relevance_line(database: Database, settings: Settings) -> str:
     """nDCG@10 of the relevance collection (bench/relevance.py), added to the articles once."""
     async with database.writer() as session, session.begin():
-        _key, raw = await create_key(session, name="bench", role="editor", now=utcnow())
+        _key, raw = await create_key(
+            session, name=f"bench-{uuid.uuid4().hex[:8]}", role="editor", now=utcnow()
+        )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
