@@ -58,6 +58,7 @@ from bench.bench_http import (
     _analyze,
     _preflight,
     calibrate,
+    cpu_seconds,
     drive,
     floor_command,
     lede_command,
@@ -75,10 +76,17 @@ CACHES = (("uncached", "0"), ("cached", str(Settings.model_fields["search_cache_
 
 
 @dataclass(frozen=True, slots=True)
+class Run:
+    wrk: WrkResult
+    # CPU time of the database's backends per request (PostgreSQL; SQLite is in process).
+    db_cpu_ms: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class Measured:
     label: str
     relevance: str
-    runs: dict[str, WrkResult]
+    runs: dict[str, Run]
 
 
 async def _copy_postgres(admin: str, source: str, name: str, *, gin: bool) -> Target:
@@ -130,17 +138,22 @@ async def _run(
     env: dict[str, str],
     scenario: Scenario,
     pinner: BackendPinner | None,
-) -> WrkResult:
+) -> Run:
     port = plan.args.port
     async with serving(label, command, env=env, port=port, cores=SERVER_CORE, workers=1) as server:
         await drive(plan, server, scenario, pinner, WARMUP_SECONDS)
+        # The pool's connections are open after the warm-up: their backends are counted.
+        backends = pinner.pinned if pinner is not None else set()
+        before = sum(map(cpu_seconds, backends))
         result = await drive(plan, server, scenario, pinner, plan.args.duration)
+        used = sum(map(cpu_seconds, backends)) - before
+    db_cpu_ms = 1000 * used / result.requests if pinner is not None and result.requests else None
     print(
         f"  {label:<28} {result.rps:>8,.1f} req/s  p50 {result.p50_ms or 0:>8.1f} ms"
         f"  p99 {result.p99_ms or 0:>8.1f} ms  errors {result.errors}",
         flush=True,
     )
-    return result
+    return Run(result, db_cpu_ms)
 
 
 async def measure(
@@ -178,14 +191,18 @@ def render(measured: Sequence[Measured], args: argparse.Namespace, calibration: 
         f"{args.articles:,} articles · wrk -t1 -c{args.connections} -d{args.duration:g}s · "
         f"server and its database on core {SERVER_CORE}, wrk on core {LOADGEN_CORE} · "
         f"10M-step Python loop on core {SERVER_CORE}: {calibration:.2f} s",
-        "| database | nDCG@10 | run | req/s | p50 ms | p99 ms | errors | CPU ms/req | vs floor |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| database | nDCG@10 | run | req/s | p50 ms | p99 ms | errors | server CPU ms/req "
+        "| database CPU ms/req | vs floor |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for item in measured:
         ndcg = item.relevance.split("nDCG@10 ")[1].split()[0]
         floor = item.runs.get("floor")
-        for name, run in item.runs.items():
-            ratio = f"{run.rps / floor.rps:.1f}" if floor is not None and floor.rps else "—"
+        for name, measured_run in item.runs.items():
+            run = measured_run.wrk
+            ratio = "—"
+            if floor is not None and floor.wrk.rps:
+                ratio = f"{run.rps / floor.wrk.rps:.1f}"
             cells = (
                 item.label,
                 ndcg,
@@ -195,6 +212,7 @@ def render(measured: Sequence[Measured], args: argparse.Namespace, calibration: 
                 "—" if run.p99_ms is None else f"{run.p99_ms:,.1f}",
                 str(run.errors),
                 "—" if run.cpu_ms is None else f"{run.cpu_ms:.2f}",
+                "—" if measured_run.db_cpu_ms is None else f"{measured_run.db_cpu_ms:.2f}",
                 ratio,
             )
             lines.append("| " + " | ".join(cells) + " |")

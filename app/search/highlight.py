@@ -10,7 +10,8 @@ databases' stemmers closely enough to show why a document matched.
 import html
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from functools import lru_cache
 from itertools import chain
 from typing import overload
 
@@ -78,20 +79,27 @@ def _is_mark(char: str) -> bool:
     return char >= "\u0300" and unicodedata.category(char)[0] == "M"
 
 
-def _matches(text: str, words: Iterable[str]) -> list[tuple[int, int]]:
-    """Offsets of the text words that match a query word, in order."""
+@lru_cache(maxsize=256)
+def _patterns(words: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """A pattern for each stem of ``words``: made once for every text a search marks."""
     # A word that went through str.lower() already spells "İ" as "i" + U+0307.
     stems = {_stem(_fold(word).replace("i\u0307", "i")) for word in words} - {""}
+    # Each pattern opens with the literal stem so that the regex engine skips ahead
+    # with a fast string search (a leading assertion would disable that, ten times
+    # slower on a long body); the word-start check looks back from the stem's end
+    # instead. Only at word starts are the endings scanned, so the whole scan stays
+    # linear.
+    return tuple(
+        re.compile(re.escape(stem) + f"(?<![^\\W_].{{{len(stem)}}})" + _ENDINGS) for stem in stems
+    )
+
+
+def _matches(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
+    """Offsets of the text words that match a query word, in order."""
     folded = _fold(text)
     found = []
-    for stem in stems:
-        # The pattern opens with the literal stem so that the regex engine skips
-        # ahead with a fast string search (a leading assertion would disable that,
-        # ten times slower on a long body); the word-start check looks back from
-        # the stem's end instead. Only at word starts are the endings scanned, so
-        # the whole scan stays linear.
-        pattern = re.escape(stem) + f"(?<![^\\W_].{{{len(stem)}}})" + _ENDINGS
-        for match in re.finditer(pattern, folded):
+    for pattern in _patterns(tuple(words)):
+        for match in pattern.finditer(folded):
             start, end = match.span()
             # A combining mark continues a word, but \w does not know it.
             if (start > 0 and _is_mark(folded[start - 1])) or (
