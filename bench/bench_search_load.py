@@ -7,7 +7,8 @@ Run from the repository root::
 For each database it runs, in one go, what ``bench/bench_http.py`` runs for the
 search scenario: ``lede serve --workers 1`` pinned to core 0 with the
 database's backends (SQLite is in process), wrk on core 1 (``-t1 -c32``,
-``--duration`` seconds after a warm-up), rotating over a query mix: the 50
+``--duration`` seconds after a warm-up: the mix twice, one query at a time,
+then wrk for a few seconds), rotating over a query mix: the 50
 queries of ``bench.corpus.QUERY_MIX``, or with ``--corpus-stem`` the
 ``.queries.txt`` of a corpus written as NDJSON (the shared yardstick's
 ``corpus.py``). Lede runs twice: with the readers' search-page cache off
@@ -36,6 +37,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
+
+import httpx
 
 if not __package__:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -137,16 +140,23 @@ async def _run(
     command: list[str],
     env: dict[str, str],
     scenario: Scenario,
+    paths: Sequence[str],
     pinner: BackendPinner | None,
 ) -> Run:
     port = plan.args.port
     async with serving(label, command, env=env, port=port, cores=SERVER_CORE, workers=1) as server:
+        # Each query of the mix twice, one at a time: a page is kept from the second
+        # time it is made, so the cached run measures the mix once it is all kept.
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+            for path in [*paths, *paths]:
+                (await client.get(path)).raise_for_status()
         await drive(plan, server, scenario, pinner, WARMUP_SECONDS)
-        # The pool's connections are open after the warm-up: their backends are counted.
-        backends = pinner.pinned if pinner is not None else set()
-        before = sum(map(cpu_seconds, backends))
+        # The backends open at the end are counted: from the start for those opened
+        # during the run (requests wrk abandons may cost their connections).
+        before = {pid: cpu_seconds(pid) for pid in (pinner.pinned if pinner else ())}
         result = await drive(plan, server, scenario, pinner, plan.args.duration)
-        used = sum(map(cpu_seconds, backends)) - before
+        backends = pinner.pinned if pinner is not None else set()
+        used = sum(cpu_seconds(pid) - before.get(pid, 0.0) for pid in backends)
     db_cpu_ms = 1000 * used / result.requests if pinner is not None and result.requests else None
     print(
         f"  {label:<28} {result.rps:>8,.1f} req/s  p50 {result.p50_ms or 0:>8.1f} ms"
@@ -157,7 +167,12 @@ async def _run(
 
 
 async def measure(
-    plan: Plan, label: str, target: Target, scenario: Scenario, floor: bool
+    plan: Plan,
+    label: str,
+    target: Target,
+    scenario: Scenario,
+    paths: Sequence[str],
+    floor: bool,
 ) -> Measured:
     pinner = None if target.kind == "sqlite" else BackendPinner(plan.args.postgres, target.database)
     relevance = await _relevance(target)
@@ -172,6 +187,7 @@ async def measure(
             lede_command(plan.args.port, 1),
             env | {"LEDE_SEARCH_CACHE_BYTES": size},
             scenario,
+            paths,
             pinner,
         )
     if floor:
@@ -181,6 +197,7 @@ async def measure(
             floor_command(plan.args.port),
             {"FLOOR_DATABASE_URL": target.url},
             scenario,
+            paths,
             pinner,
         )
     return Measured(label, relevance, runs)
@@ -270,7 +287,7 @@ async def main(argv: Sequence[str] | None = None) -> None:
         targets.append(("SQLite", _copy_sqlite(loaded)))
     calibration = await calibrate()
     measured = [
-        await measure(plan, label, target, scenario, args.floor) for label, target in targets
+        await measure(plan, label, target, scenario, paths, args.floor) for label, target in targets
     ]
     print()
     print(render(measured, args, calibration))
