@@ -51,6 +51,7 @@ from app.search.backends.base import Scope, SearchBackend, date_key, linked
 from app.search.query import Query, to_fts5
 
 FTS = table("articles_fts", column("rowid"))
+ARTICLES = Article.__table__
 # MATCH takes the hidden column named after the table: "search the index".
 FTS_INDEX: ColumnElement[str] = literal_column("articles_fts")
 ARTICLE_ROWID: ColumnElement[int] = literal_column("articles.rowid")
@@ -190,7 +191,8 @@ class SqliteBackend(SearchBackend):
         scored = _scored(visible)
         # Every match is scored from the index alone; only those down to the page's
         # last score (with the ones that tie with it) read their article row, for
-        # the date that puts the newer first, and the page's rows are read with it.
+        # the date that puts the newer first. The page's own rows are then read
+        # for their columns (by rowid, in the same statement).
         every = scored.cte("scored").prefix_with("MATERIALIZED")
         last = (
             select(every.c.score)
@@ -201,13 +203,28 @@ class SqliteBackend(SearchBackend):
         )
         total = select(func.count()).select_from(every).scalar_subquery()
         key = date_key(sees_drafts=scope.sees_drafts)
-        statement = (
-            select(Article.id, *columns, every.c.score.label("score"), total.label("total"))
+        ranked = (
+            select(
+                every.c.rowid,
+                every.c.score,
+                key.label("published"),
+                Article.id.label("id"),
+                total.label("total"),
+            )
             .join_from(every, Article, every.c.rowid == ARTICLE_ROWID)
             .where(every.c.score >= func.coalesce(last, -1.0))
             .order_by(every.c.score.desc(), key.desc(), Article.id.desc())
             .offset(offset)
             .limit(limit)
+            .subquery("ranked")
+        )
+        hit = ARTICLES.alias("hit")
+        statement: Select[Any] = (
+            select(
+                hit.c.id, *(hit.c[column.key] for column in columns), ranked.c.score, ranked.c.total
+            )
+            .join_from(ranked, hit, literal_column("hit.rowid") == ranked.c.rowid)
+            .order_by(ranked.c.score.desc(), ranked.c.published.desc(), ranked.c.id.desc())
         )
         rows = (await session.execute(statement)).all()
         return [(row, row.score) for row in rows], rows[0].total if rows else None
