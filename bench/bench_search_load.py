@@ -134,6 +134,15 @@ async def _relevance(target: Target) -> str:
         await database.dispose()
 
 
+async def _sample(pinner: BackendPinner | None, seen: dict[int, float]) -> None:
+    """Keep the CPU time of the backends as last seen: a backend whose connection a
+    cancelled request closed takes its figures with it when it exits."""
+    while pinner is not None:
+        for pid in pinner.pinned:
+            seen[pid] = max(seen.get(pid, 0.0), cpu_seconds(pid))
+        await asyncio.sleep(0.2)
+
+
 async def _run(
     plan: Plan,
     label: str,
@@ -151,12 +160,14 @@ async def _run(
             for path in [*paths, *paths]:
                 (await client.get(path)).raise_for_status()
         await drive(plan, server, scenario, pinner, WARMUP_SECONDS)
-        # The backends open at the end are counted: from the start for those opened
-        # during the run (requests wrk abandons may cost their connections).
         before = {pid: cpu_seconds(pid) for pid in (pinner.pinned if pinner else ())}
-        result = await drive(plan, server, scenario, pinner, plan.args.duration)
-        backends = pinner.pinned if pinner is not None else set()
-        used = sum(cpu_seconds(pid) - before.get(pid, 0.0) for pid in backends)
+        seen = dict(before)
+        sampling = asyncio.create_task(_sample(pinner, seen))
+        try:
+            result = await drive(plan, server, scenario, pinner, plan.args.duration)
+        finally:
+            sampling.cancel()
+        used = sum(cpu - before.get(pid, 0.0) for pid, cpu in seen.items())
     db_cpu_ms = 1000 * used / result.requests if pinner is not None and result.requests else None
     print(
         f"  {label:<28} {result.rps:>8,.1f} req/s  p50 {result.p50_ms or 0:>8.1f} ms"
