@@ -55,6 +55,7 @@ from app.search.query import Query, to_tsquery_sql
 
 CONFIG = "english"
 VECTOR = literal_column("articles.search_vector", TSVECTOR)
+ARTICLES = Article.__table__
 GIN_INDEX = "ix_articles_search_vector"
 RUM_INDEX = "ix_articles_search_rum"
 # Normalization 32 maps a rank r to r / (r + 1): scores between 0 and 1.
@@ -160,11 +161,10 @@ class PostgresBackend(SearchBackend):
             ranked = await self._rank_rum(
                 session, query, scope=scope, offset=offset, limit=limit, columns=columns
             )
-        else:
-            ranked = await self._rank_gin(
-                session, query, scope=scope, offset=offset, limit=limit, columns=columns
-            )
-        return ranked, None
+            return ranked, None
+        return await self._rank_gin(
+            session, query, scope=scope, offset=offset, limit=limit, columns=columns
+        )
 
     async def _rank_gin(
         self,
@@ -175,18 +175,34 @@ class PostgresBackend(SearchBackend):
         offset: int,
         limit: int,
         columns: Sequence[Any],
-    ) -> list[tuple[Row[Any], float]]:
+    ) -> tuple[list[tuple[Row[Any], float]], int | None]:
         key = date_key(sees_drafts=scope.sees_drafts)
         score = func.ts_rank(VECTOR, _ranking(query), RANK_NORMALIZATION).label("score")
-        statement = (
-            select(Article.id, *columns, score)
+        ranked = (
+            select(
+                Article.id.label("id"),
+                key.label("published"),
+                score,
+                # Every match is read to be ranked: counting them comes with it.
+                func.count().over().label("total"),
+            )
             .where(*self.within(query, scope))
             .order_by(score.desc(), key.desc(), Article.id.desc())
             .offset(offset)
             .limit(limit)
+            .subquery("ranked")
+        )
+        # The page's own rows, for their columns, by id in the same statement.
+        hit = ARTICLES.alias("hit")
+        statement: Select[Any] = (
+            select(
+                hit.c.id, *(hit.c[column.key] for column in columns), ranked.c.score, ranked.c.total
+            )
+            .join_from(ranked, hit, hit.c.id == ranked.c.id)
+            .order_by(ranked.c.score.desc(), ranked.c.published.desc(), ranked.c.id.desc())
         )
         rows = (await session.execute(statement)).all()
-        return [(row, float(row.score)) for row in rows]
+        return [(row, float(row.score)) for row in rows], rows[0].total if rows else None
 
     async def _rank_rum(
         self,
