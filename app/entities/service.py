@@ -7,22 +7,21 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles.schemas import MentionIn
-from app.changes.service import MERGED, record_change
+from app.changes.service import MERGED, bump_at_commit, record_change
 from app.core.errors import Conflict, NotFound, field_error, invalid
 from app.core.pagination import Page, decode_cursor, encode_cursor
 from app.core.repository import (
     Found,
     Precondition,
-    allocate_slug,
-    claim_slug,
+    add_with_slug,
     ensure_slug_free,
     find_by_ref,
     find_resource,
     flush_new_version,
+    lock_name,
     move_slug,
     remember_old_slug,
     trash_or_purge,
@@ -34,7 +33,7 @@ from app.entities import repository
 from app.entities.repository import ENTITIES_COUNTER, EntitySort
 from app.entities.schemas import EntityCreate
 from app.linking import service as linking_service
-from app.models import Counter, Entity, EntityName
+from app.models import Entity, EntityName
 from app.models.visibility import announced
 
 
@@ -50,13 +49,6 @@ def _set_names(entity: Entity) -> None:
         if key and key not in rows:
             rows[key] = EntityName(name_key=key, name=name, is_alias=i > 0)
     entity.names = list(rows.values())
-
-
-async def bump_entity_set_version(session: AsyncSession) -> None:
-    """Tell every worker's matcher that the set of entity names changed."""
-    await session.execute(
-        update(Counter).where(Counter.name == ENTITIES_COUNTER).values(value=Counter.value + 1)
-    )
 
 
 def _clean_aliases(name: str, aliases: Sequence[str]) -> list[str]:
@@ -84,7 +76,8 @@ async def _record(
         visible_from=visible_from,
         detail=detail,
     )
-    await bump_entity_set_version(session)
+    # Tells every worker's matcher that the set of entity names changed.
+    bump_at_commit(session, ENTITIES_COUNTER)
     linking_service.note_entity_change(session, entity.id)
 
 
@@ -109,13 +102,8 @@ async def create_entity(
     await _ensure_unique(session, data.name, data.type, None)
     if data.slug is not None:
         await ensure_slug_free(session, Entity, data.slug)
-        slug = data.slug
-    else:
-        slug = await allocate_slug(session, Entity, make_slug(data.name, fallback="entity"))
-    await claim_slug(session, Entity, slug)
     entity = Entity(
         id=uuid.uuid4(),
-        slug=slug,
         name=data.name,
         type=data.type,
         aliases=_clean_aliases(data.name, data.aliases),
@@ -126,8 +114,9 @@ async def create_entity(
         public_from=now if public else None,
     )
     _set_names(entity)
-    session.add(entity)
-    await session.flush()
+    await add_with_slug(
+        session, entity, slug=data.slug, base=make_slug(data.name, fallback="entity")
+    )
     await _record(session, entity, "created", now)
     return entity
 
@@ -196,6 +185,7 @@ async def find_entity(
     principal: Principal,
     now: datetime,
     include_deleted: bool = False,
+    for_update: bool = False,
 ) -> Found[Entity]:
     try:
         return await find_resource(
@@ -206,6 +196,7 @@ async def find_entity(
             now=now,
             include_deleted=include_deleted,
             label="entity",
+            for_update=for_update,
         )
     except NotFound:
         # The id of an entity merged into another answers like a former slug.
@@ -286,20 +277,17 @@ async def resolve_entities(
                 raise invalid(["body", "entities", i], f"No entity {key!r}.")
         else:
             assert ref.name is not None
-            matches = [
-                e for _k, e in await repository.find_by_name_keys(session, [fold_name(ref.name)])
-            ]
-            if ref.type is not None:
-                matches = [e for e in matches if e.type == ref.type]
-            if matches:
-                entity = matches[0]
-            elif ref.type is None:
+            entity = await _named(session, ref.name, ref.type)
+            if entity is None and ref.type is None:
                 raise invalid(
                     ["body", "entities", i, "type"],
                     f"No entity named {ref.name!r}; give its type to create it.",
                 )
-            else:
-                entity = await create_entity(
+            if entity is None:
+                assert ref.type is not None
+                # Writers naming the same new entity at once make one, not one each.
+                await lock_name(session, f"entities:{ref.type}:{fold_name(ref.name)}")
+                entity = await _named(session, ref.name, ref.type) or await create_entity(
                     session,
                     data=EntityCreate(name=ref.name, type=ref.type),
                     now=now,
@@ -314,6 +302,14 @@ async def name_entries(
 ) -> list[repository.NameEntry]:
     """(id, name, aliases) of those of ``ids`` that are live entities."""
     return await repository.name_entries(session, ids)
+
+
+async def _named(session: AsyncSession, name: str, type_: str | None) -> Entity | None:
+    """The first live entity with this name or alias (of this type, if given)."""
+    for _key, entity in await repository.find_by_name_keys(session, [fold_name(name)]):
+        if type_ is None or entity.type == type_:
+            return entity
+    return None
 
 
 # Co-occurrence ------------------------------------------------------------------

@@ -14,8 +14,7 @@ from app.core.pagination import Page
 from app.core.repository import (
     Found,
     Precondition,
-    allocate_slug,
-    claim_slug,
+    add_with_slug,
     ensure_name_free,
     ensure_slug_free,
     find_resource,
@@ -70,6 +69,7 @@ async def find_tag(
     principal: Principal,
     now: datetime,
     include_deleted: bool = False,
+    for_update: bool = False,
 ) -> Found[Tag]:
     return await find_resource(
         session,
@@ -79,6 +79,7 @@ async def find_tag(
         now=now,
         include_deleted=include_deleted,
         label="tag",
+        for_update=for_update,
     )
 
 
@@ -127,23 +128,17 @@ async def create_tag(session: AsyncSession, *, data: TagCreate, now: datetime) -
     await ensure_name_free(session, Tag, data.name, None, label="tag")
     if data.slug is not None:
         await ensure_slug_free(session, Tag, data.slug)
-        slug = data.slug
-    else:
-        slug = await allocate_slug(session, Tag, make_slug(data.name, fallback="tag"))
-    await claim_slug(session, Tag, slug)
     tag = Tag(
         id=uuid.uuid4(),
         name=" ".join(data.name.split()),
         name_key=fold_name(data.name),
-        slug=slug,
         description=data.description,
         created_at=now,
         updated_at=now,
         # Made through its own endpoint: public at once.
         public_from=now,
     )
-    session.add(tag)
-    await session.flush()
+    await add_with_slug(session, tag, slug=data.slug, base=make_slug(data.name, fallback="tag"))
     await _record(session, tag, "created", now)
     return tag
 

@@ -36,3 +36,65 @@ async def test_concurrent_creates_never_lock_up(editor: httpx.AsyncClient) -> No
     )
     assert {r.status_code for r in responses} == {201}
     assert (await editor.get("/v1/articles")).json()["meta"]["total"] == 20
+
+
+async def test_twenty_patches_without_if_match_all_succeed(editor: httpx.AsyncClient) -> None:
+    await editor.post("/v1/articles", json={"title": "Open Door", "authors": []})
+    responses = await asyncio.gather(
+        *(editor.patch("/v1/articles/open-door", json={"summary": f"Take {i}"}) for i in range(20))
+    )
+    assert Counter(r.status_code for r in responses) == {200: 20}, [r.text for r in responses]
+    current = (await editor.get("/v1/articles/open-door")).json()
+    assert current["version"] == 21
+    # The last writer wins: the stored summary is the one the last answer showed.
+    last = max((r.json() for r in responses), key=lambda a: a["version"])
+    assert current["summary"] == last["summary"]
+
+
+async def test_twenty_puts_without_if_match_all_succeed(editor: httpx.AsyncClient) -> None:
+    await editor.post("/v1/entities", json={"name": "Gao", "type": "location"})
+    responses = await asyncio.gather(
+        *(
+            editor.put(
+                "/v1/entities/gao", json={"name": "Gao", "type": "location", "description": str(i)}
+            )
+            for i in range(20)
+        )
+    )
+    assert Counter(r.status_code for r in responses) == {200: 20}, [r.text for r in responses]
+    assert (await editor.get("/v1/entities/gao")).json()["version"] == 21
+
+
+async def test_twenty_creates_with_one_title_get_numbered_slugs(
+    editor: httpx.AsyncClient,
+) -> None:
+    responses = await asyncio.gather(
+        *(editor.post("/v1/articles", json={"title": "Same Headline"}) for _ in range(20))
+    )
+    assert Counter(r.status_code for r in responses) == {201: 20}, [r.text for r in responses]
+    slugs = sorted(r.json()["slug"] for r in responses)
+    assert slugs == sorted(["same-headline", *(f"same-headline-{n}" for n in range(2, 21))])
+
+
+async def test_twenty_creates_naming_one_new_entity_and_tag_make_one_of_each(
+    editor: httpx.AsyncClient,
+) -> None:
+    responses = await asyncio.gather(
+        *(
+            editor.post(
+                "/v1/articles",
+                json={
+                    "title": f"Wire {i}",
+                    "tags": ["Sahel Watch"],
+                    "entities": [{"name": "Kidal Accord", "type": "event"}],
+                },
+            )
+            for i in range(20)
+        )
+    )
+    assert Counter(r.status_code for r in responses) == {201: 20}, [r.text for r in responses]
+    entities = (await editor.get("/v1/entities?q=kidal")).json()["data"]
+    assert [e["slug"] for e in entities] == ["kidal-accord"]
+    tags = (await editor.get("/v1/tags?q=sahel")).json()["data"]
+    assert [t["slug"] for t in tags] == ["sahel-watch"]
+    assert {r.json()["entities"][0]["entity"]["slug"] for r in responses} == {"kidal-accord"}
