@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import Row
@@ -183,3 +183,38 @@ class RenderCache:
         self._entries.clear()
         self._seen.clear()
         self._size = 0
+
+
+T = TypeVar("T")
+
+# What readers' lists of tags and entities are sorted and counted by, under the
+# same rule as the totals: (change-feed position, value, valid until).
+_per_position: dict[Hashable, tuple[int, Any, datetime | None]] = {}
+_PER_POSITION_MAX = 64
+
+
+def forget_per_position() -> None:
+    _per_position.clear()
+
+
+async def per_position(
+    session: AsyncSession, key: Hashable, now: datetime, compute: Callable[[], Awaitable[T]]
+) -> T:
+    """What ``compute`` returns, computed once per write (and scheduled release) per worker.
+
+    Counting every story per request is what made a crawler of tag pages take
+    a server down: counted once per change-feed position, a read costs a
+    dictionary look-up. The position is read first, so a value is never kept
+    under a position newer than what it saw.
+    """
+    position = await repository.change_position(session)
+    hit = _per_position.get(key)
+    if hit is not None and hit[0] == position and (hit[2] is None or now < hit[2]):
+        value: T = hit[1]
+        return value
+    value = await compute()
+    until = await repository.next_release(session, now)
+    if len(_per_position) >= _PER_POSITION_MAX:
+        _per_position.clear()
+    _per_position[key] = (position, value, until)
+    return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -352,6 +353,45 @@ async def keyset_page(
             sort, [value.isoformat() if isinstance(value, datetime) else value, str(last.id)]
         )
     return rows, total, next_cursor
+
+
+Keyed = tuple[Any, uuid.UUID]
+
+
+def sorted_page(
+    ascending: Sequence[Keyed], *, sort: str, page: Page
+) -> tuple[list[uuid.UUID], str | None]:
+    """One page, largest first, of ids sorted as ``(key, id)`` pairs; the next cursor.
+
+    For orders kept in memory (counts cached per change-feed position); cursors
+    are those ``keyset_page`` makes, so an order can move between the two.
+    """
+    end = len(ascending)
+    if page.cursor is not None:
+        raw_value, raw_id = decode_cursor(page.cursor, sort, 2)
+        try:
+            last: Keyed = (_parse_key(ascending, raw_value), uuid.UUID(str(raw_id)))
+            end = bisect.bisect_left(ascending, last)
+        except (ValueError, TypeError):
+            raise invalid(["query", "cursor"], "The cursor is not valid.") from None
+    elif page.offset:
+        end = max(0, end - page.offset)
+    chosen = ascending[max(0, end - page.limit) : end][::-1]
+    next_cursor = None
+    if end > page.limit:
+        value, last_id = chosen[-1]
+        next_cursor = encode_cursor(
+            sort, [value.isoformat() if isinstance(value, datetime) else value, str(last_id)]
+        )
+    return [item_id for _key, item_id in chosen], next_cursor
+
+
+def _parse_key(ascending: Sequence[Keyed], raw: Any) -> Any:
+    if ascending and isinstance(ascending[0][0], datetime):
+        return parse_utc(str(raw))
+    if not isinstance(raw, int):
+        raise TypeError("cursor value of the wrong type")
+    return raw
 
 
 def _cursor_value(key: Any, raw: Any) -> Any:

@@ -9,12 +9,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.articles.reads import per_position
 from app.articles.schemas import MentionIn
 from app.changes.service import MERGED, bump_at_commit, record_change
 from app.core.errors import Conflict, NotFound, field_error, invalid
 from app.core.pagination import Page, decode_cursor, encode_cursor
 from app.core.repository import (
     Found,
+    Keyed,
     Precondition,
     add_with_slug,
     ensure_slug_free,
@@ -24,13 +26,14 @@ from app.core.repository import (
     lock_name,
     move_slug,
     remember_old_slug,
+    sorted_page,
     trash_or_purge,
 )
 from app.core.schemas import as_utc
 from app.core.security import Principal
 from app.core.slugs import fold_name, is_uuid, make_slug
 from app.entities import repository
-from app.entities.repository import ENTITIES_COUNTER, EntitySort
+from app.entities.repository import ENTITIES_COUNTER, EPOCH, UNSEEN, EntitySort, Stats
 from app.entities.schemas import EntityCreate
 from app.linking import service as linking_service
 from app.models import Entity, EntityName
@@ -224,7 +227,8 @@ async def _live_by_ref(session: AsyncSession, ref: str) -> Entity | None:
     return entity if entity is not None and entity.deleted_at is None else None
 
 
-def to_dict(row: Any) -> dict[str, Any]:
+def to_dict(row: Any, stats: Stats) -> dict[str, Any]:
+    """An entity's JSON: its row, and what published articles say of it."""
     return {
         "id": row.id,
         "slug": row.slug,
@@ -233,10 +237,10 @@ def to_dict(row: Any) -> dict[str, Any]:
         "aliases": row.aliases,
         "description": row.description,
         "external_ids": row.external_ids,
-        "article_count": row.article_count,
-        "about_count": row.about_count,
-        "first_seen": row.first_seen,
-        "last_seen": row.last_seen,
+        "article_count": stats.article_count,
+        "about_count": stats.about_count,
+        "first_seen": stats.first_seen,
+        "last_seen": stats.last_seen,
         "created_at": row.created_at,
         "updated_at": row.updated_at,
         "version": row.version,
@@ -244,7 +248,8 @@ def to_dict(row: Any) -> dict[str, Any]:
 
 
 async def read_entity(session: AsyncSession, entity: Entity, now: datetime) -> dict[str, Any]:
-    return to_dict(await repository.read_row(session, entity.id, now))
+    stats = await repository.visible_stats(session, now, entity_id=entity.id)
+    return to_dict(await repository.read_row(session, entity.id), stats.get(entity.id, UNSEEN))
 
 
 async def list_entities(
@@ -257,10 +262,42 @@ async def list_entities(
     now: datetime,
     sees_drafts: bool,
 ) -> tuple[list[dict[str, Any]], int, str | None]:
-    rows, total, next_cursor = await repository.list_page(
-        session, q=q, type_=type_, sort=sort, page=page, now=now, sees_drafts=sees_drafts
+    stats = await per_position(
+        session, "entity-stats", now, lambda: repository.visible_stats(session, now)
     )
-    return [to_dict(r) for r in rows], total, next_cursor
+    where = repository.list_clauses(q, type_, now=now, sees_drafts=sees_drafts)
+    if sort == "name":
+        rows, total, next_cursor = await repository.name_page(session, where=where, page=page)
+    else:
+        if q is None:
+            # Without a prefix every listed entity is sorted: once per write too.
+            listed = await per_position(
+                session,
+                ("entities", type_, sort, sees_drafts),
+                now,
+                lambda: _sorted(session, where, sort, stats),
+            )
+        else:
+            listed = await _sorted(session, where, sort, stats)
+        ids, next_cursor = sorted_page(listed, sort=sort, page=page)
+        rows, total = await repository.rows_by_ids(session, ids), len(listed)
+    return [to_dict(r, stats.get(r.id, UNSEEN)) for r in rows], total, next_cursor
+
+
+async def _sorted(
+    session: AsyncSession,
+    where: list[Any],
+    sort: EntitySort,
+    stats: dict[uuid.UUID, Stats],
+) -> list[Keyed]:
+    """The listed entities as (sort key, id), ascending."""
+    keyed: list[Keyed] = []
+    for entity_id in await repository.listed_ids(session, where):
+        found = stats.get(entity_id, UNSEEN)
+        key = found.article_count if sort == "-article_count" else found.last_seen or EPOCH
+        keyed.append((key, entity_id))
+    keyed.sort()
+    return keyed
 
 
 async def resolve_entities(

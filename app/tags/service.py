@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.articles.reads import per_position
 from app.changes.service import record_change
 from app.core.pagination import Page
 from app.core.repository import (
@@ -21,6 +22,7 @@ from app.core.repository import (
     flush_new_version,
     move_slug,
     resolve_named,
+    sorted_page,
     trash_or_purge,
 )
 from app.core.security import Principal
@@ -83,13 +85,14 @@ async def find_tag(
     )
 
 
-def to_dict(row: Any) -> dict[str, Any]:
+def to_dict(row: Any, article_count: int) -> dict[str, Any]:
+    """A tag's JSON: its row (or the tag), and the published articles carrying it."""
     return {
         "id": row.id,
         "slug": row.slug,
         "name": row.name,
         "description": row.description,
-        "article_count": row.article_count,
+        "article_count": article_count,
         "created_at": row.created_at,
         "updated_at": row.updated_at,
         "version": row.version,
@@ -97,16 +100,8 @@ def to_dict(row: Any) -> dict[str, Any]:
 
 
 async def read_tag(session: AsyncSession, tag: Tag, now: datetime) -> dict[str, Any]:
-    return {
-        "id": tag.id,
-        "slug": tag.slug,
-        "name": tag.name,
-        "description": tag.description,
-        "article_count": await repository.count_for(session, tag, now),
-        "created_at": tag.created_at,
-        "updated_at": tag.updated_at,
-        "version": tag.version,
-    }
+    counts = await repository.visible_counts(session, now, tag_id=tag.id)
+    return to_dict(tag, counts.get(tag.id, 0))
 
 
 async def list_tags(
@@ -118,10 +113,17 @@ async def list_tags(
     now: datetime,
     sees_drafts: bool,
 ) -> tuple[list[dict[str, Any]], int, str | None]:
-    rows, total, next_cursor = await repository.list_page(
-        session, q=q, sort=sort, page=page, now=now, sees_drafts=sees_drafts
+    counts = await per_position(
+        session, "tag-counts", now, lambda: repository.visible_counts(session, now)
     )
-    return [to_dict(r) for r in rows], total, next_cursor
+    where = repository.list_clauses(q, now=now, sees_drafts=sees_drafts)
+    if sort == "name":
+        rows, total, next_cursor = await repository.name_page(session, where=where, page=page)
+    else:
+        listed = sorted((counts.get(i, 0), i) for i in await repository.listed_ids(session, where))
+        ids, next_cursor = sorted_page(listed, sort=sort, page=page)
+        rows, total = await repository.rows_by_ids(session, ids), len(listed)
+    return [to_dict(r, counts.get(r.id, 0)) for r in rows], total, next_cursor
 
 
 async def create_tag(session: AsyncSession, *, data: TagCreate, now: datetime) -> Tag:

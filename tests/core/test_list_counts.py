@@ -1,0 +1,112 @@
+"""Tag and entity lists: counted once per write, yet exact after every write and release."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+
+async def publish(editor: httpx.AsyncClient, title: str, **fields: Any) -> None:
+    response = await editor.post(
+        "/v1/articles",
+        params={"link_entities": "false"},
+        json={"title": title, "status": "published", **fields},
+    )
+    assert response.status_code == 201, response.text
+
+
+async def walk(client: httpx.AsyncClient, path: str, **params: str) -> list[dict[str, Any]]:
+    """Every item of a list, page by page through the cursors."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = await client.get(
+            path, params={**params, "limit": 2, **({"cursor": cursor} if cursor else {})}
+        )
+        assert page.status_code == 200, page.text
+        items += page.json()["data"]
+        cursor = page.json()["meta"]["next_cursor"]
+        if cursor is None:
+            return items
+
+
+async def test_tags_by_count_page_through_cursors_and_follow_writes(
+    editor: httpx.AsyncClient, anon: httpx.AsyncClient
+) -> None:
+    for i, tags in enumerate([["Mali", "Niger"], ["Mali", "Chad"], ["Mali"], ["Niger"]]):
+        await publish(editor, f"Story {i}", tags=tags)
+    await editor.post("/v1/tags", json={"name": "Unused"})
+    await editor.post("/v1/articles", json={"title": "Draft", "tags": ["Chad"]})
+    listed = await walk(anon, "/v1/tags")
+    assert [(t["name"], t["article_count"]) for t in listed][:3] == [
+        ("Mali", 3),
+        ("Niger", 2),
+        ("Chad", 1),
+    ]
+    assert listed[3]["name"] == "Unused"
+    assert listed[3]["article_count"] == 0
+    first = (await anon.get("/v1/tags?limit=2")).json()
+    assert first["meta"]["total"] == 4
+    # Counted again after a write, not served from before it.
+    await publish(editor, "Story 5", tags=["Chad"])
+    await publish(editor, "Story 6", tags=["Chad"])
+    again = (await anon.get("/v1/tags?limit=2")).json()["data"]
+    assert sorted((t["name"], t["article_count"]) for t in again) == [("Chad", 3), ("Mali", 3)]
+    typeahead = (await anon.get("/v1/tags?q=ni")).json()["data"]
+    assert [(t["name"], t["article_count"]) for t in typeahead] == [("Niger", 2)]
+    by_name = await walk(anon, "/v1/tags", sort="name")
+    assert [(t["name"], t["article_count"]) for t in by_name] == [
+        ("Chad", 3),
+        ("Mali", 3),
+        ("Niger", 2),
+        ("Unused", 0),
+    ]
+
+
+async def test_entities_by_count_and_last_seen_page_through_cursors(
+    editor: httpx.AsyncClient, anon: httpx.AsyncClient
+) -> None:
+    days = [datetime(2024, 1, d, tzinfo=UTC) for d in (1, 2, 3)]
+    for name in ("Gao", "Timbuktu", "Kidal"):
+        await editor.post("/v1/entities", json={"name": name, "type": "location"})
+    for day, names in zip(days, [["gao", "kidal"], ["gao"], ["timbuktu"]], strict=True):
+        await publish(
+            editor,
+            f"On {day:%d}",
+            published_at=day.isoformat(),
+            entities=[{"slug": n} for n in names],
+        )
+    counted = await walk(anon, "/v1/entities")
+    assert [e["article_count"] for e in counted] == [2, 1, 1]
+    assert [e["slug"] for e in counted][0] == "gao"
+    assert {e["slug"] for e in counted} == {"gao", "kidal", "timbuktu"}
+    assert counted[0]["first_seen"] == "2024-01-01T00:00:00Z"
+    assert counted[0]["last_seen"] == "2024-01-02T00:00:00Z"
+    recent = await walk(anon, "/v1/entities", sort="-last_seen")
+    assert [e["slug"] for e in recent] == ["timbuktu", "gao", "kidal"]
+    typed = (await anon.get("/v1/entities?q=ti&type=location")).json()
+    assert [e["slug"] for e in typed["data"]] == ["timbuktu"]
+    assert typed["meta"]["total"] == 1
+    assert (await anon.get("/v1/entities?type=person")).json()["meta"]["total"] == 0
+
+
+async def test_a_scheduled_story_counts_once_it_goes_live(
+    editor: httpx.AsyncClient, anon: httpx.AsyncClient
+) -> None:
+    await publish(editor, "Now", tags=["Sahel"])
+    soon = datetime.now(UTC) + timedelta(seconds=1)
+    await publish(editor, "Soon", tags=["Sahel"], published_at=soon.isoformat())
+    before = (await anon.get("/v1/tags")).json()["data"]
+    assert [t["article_count"] for t in before] == [1]
+    await asyncio.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.05)
+    after = (await anon.get("/v1/tags")).json()["data"]
+    assert [t["article_count"] for t in after] == [2]
+
+
+async def test_a_forged_list_cursor_is_422(anon: httpx.AsyncClient) -> None:
+    for url in ("/v1/tags", "/v1/entities", "/v1/entities?sort=-last_seen"):
+        response = await anon.get(url, params={"cursor": "bm9wZQ"})
+        assert response.status_code == 422, (url, response.text)
