@@ -81,7 +81,7 @@ async def test_entities_by_count_and_last_seen_page_through_cursors(
         )
     counted = await walk(anon, "/v1/entities")
     assert [e["article_count"] for e in counted] == [2, 1, 1]
-    assert [e["slug"] for e in counted][0] == "gao"
+    assert counted[0]["slug"] == "gao"
     assert {e["slug"] for e in counted} == {"gao", "kidal", "timbuktu"}
     assert counted[0]["first_seen"] == "2024-01-01T00:00:00Z"
     assert counted[0]["last_seen"] == "2024-01-02T00:00:00Z"
