@@ -16,13 +16,14 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.background import BackgroundTask
 from starlette.responses import Response
 
 from app.articles import repository, service
 from app.articles.repository import ARTICLES
 from app.articles.schemas import ArticleCreate
 from app.core.clock import utcnow
-from app.core.db import Database, SessionDep
+from app.core.db import Database, DatabaseDep, SessionDep
 from app.core.deps import NowDep
 from app.core.errors import (
     Conflict,
@@ -102,6 +103,10 @@ class Tally:
             else:
                 setattr(self, result.status, getattr(self, result.status) + 1)
 
+    @property
+    def written(self) -> int:
+        return self.created + self.updated
+
     def counts(self) -> dict[str, int]:
         return {
             "created": self.created,
@@ -110,6 +115,10 @@ class Tally:
             "failed": self.failed,
         }
 
+
+# Written articles after which the planner's statistics are refreshed: enough
+# to change how the tables are best read.
+ANALYZE_AFTER = 500
 
 # Reading ---------------------------------------------------------------------
 
@@ -580,6 +589,8 @@ async def import_articles(
         tally.add(results)
         if on_batch is not None:
             on_batch(results)
+    if tally.written >= ANALYZE_AFTER:
+        await database.gather_statistics()
     return tally
 
 
@@ -690,6 +701,7 @@ _REQUEST_BODY = {
 async def bulk_upsert_articles(
     request: Request,
     session: SessionDep,
+    database: DatabaseDep,
     principal: EditorDep,
     now: NowDep,
     linking: LinkOptionsDep,
@@ -706,5 +718,11 @@ async def bulk_upsert_articles(
             dumps(body),
             headers={"Cache-Control": "no-store"},
             media_type="application/json",
+            # Once the answer is sent (after the commit), not before it.
+            background=(
+                BackgroundTask(database.gather_statistics)
+                if tally.written >= ANALYZE_AFTER
+                else None
+            ),
         )
     )

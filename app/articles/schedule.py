@@ -44,13 +44,15 @@ class NextRelease:
     def forget(self) -> None:
         self._checked = -math.inf
 
-    def start(self, database: Database, now: datetime) -> None:
-        """Read it again in the background if what is known is stale (one read at a time)."""
+    def start(self, database: Database, now: datetime) -> asyncio.Task[None] | None:
+        """Read it again alongside the request if what is known is stale (one read at a time)."""
         stale = time.monotonic() - self._checked > CHECK_SECONDS or (
             self._at is not None and self._at <= now
         )
-        if stale and (self._reading is None or self._reading.done()):
-            self._reading = asyncio.create_task(self._read(database, now))
+        if not stale or (self._reading is not None and not self._reading.done()):
+            return None
+        self._reading = asyncio.create_task(self._read(database, now))
+        return self._reading
 
     async def _read(self, database: Database, now: datetime) -> None:
         try:
@@ -87,8 +89,10 @@ class ReleaseAwareCacheMiddleware:
             return
 
         database = getattr(scope["app"].state, "database", None)
-        if database is not None:
-            self.release.start(database, utcnow())
+        # Content only: health checks and docs must answer whatever the database does.
+        reading = None
+        if database is not None and scope["path"].startswith("/v1/"):
+            reading = self.release.start(database, utcnow())
 
         async def capped_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -98,7 +102,12 @@ class ReleaseAwareCacheMiddleware:
                 ]
             await send(message)
 
-        await self.app(scope, receive, capped_send)
+        try:
+            await self.app(scope, receive, capped_send)
+        finally:
+            if reading is not None:
+                # Never left running past the request that started it.
+                await asyncio.shield(reading)
 
     async def _cap(self, value: bytes) -> bytes:
         match = _MAX_AGE.search(value)
