@@ -119,6 +119,8 @@ class Tally:
 # Written articles after which the planner's statistics are refreshed: enough
 # to change how the tables are best read.
 ANALYZE_AFTER = 500
+# Items of a bulk request written per transaction.
+COMMIT_EVERY = 50
 
 # Reading ---------------------------------------------------------------------
 
@@ -709,7 +711,23 @@ async def bulk_upsert_articles(
 ) -> Response:
     """Create or update many articles; one bad article never stops the others."""
     items = parse_body(await request.body(), request.headers.get("content-type"))
-    results = await upsert_articles(session, items, principal=principal, now=now, linking=linking)
+    # Committed a chunk at a time, so that other writers (on SQLite, every
+    # other writer) wait for one chunk at most, not for the whole batch. With
+    # an Idempotency-Key the batch stays one transaction: all of it is
+    # replayed, or none of it was written.
+    chunk = len(items) if idempotency.record is not None else COMMIT_EVERY
+    results: list[ItemResult] = []
+    for start in range(0, len(items), max(chunk, 1)):
+        if results:
+            await session.commit()
+        results += await upsert_articles(
+            session,
+            items[start : start + chunk],
+            principal=principal,
+            now=now,
+            linking=linking,
+            first_index=start,
+        )
     tally = Tally()
     tally.add(results)
     body = {"data": [r.to_dict() for r in results], "meta": tally.counts()}

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from collections import Counter
 
 import httpx
+import pytest
+
+from tests.conftest import Backend
 
 
 async def test_fifty_patches_with_one_etag_give_one_success(editor: httpx.AsyncClient) -> None:
@@ -98,3 +103,48 @@ async def test_twenty_creates_naming_one_new_entity_and_tag_make_one_of_each(
     tags = (await editor.get("/v1/tags?q=sahel")).json()["data"]
     assert [t["slug"] for t in tags] == ["sahel-watch"]
     assert {r.json()["entities"][0]["entity"]["slug"] for r in responses} == {"kidal-accord"}
+
+
+def _stories(version: int) -> str:
+    return "".join(
+        json.dumps(
+            {
+                "title": f"Wire story {i}",
+                "slug": f"wire-story-{i}",
+                "body": f"<p>Take {version}: paragraph {i} about the Sahel.</p>" * 20,
+                "tags": [f"Batch {i % 10}"],
+            }
+        )
+        + "\n"
+        for i in range(1000)
+    )
+
+
+@pytest.mark.parametrize("kind", ["created", "updated"])
+async def test_a_short_write_does_not_wait_for_a_long_bulk(
+    backend: Backend, editor: httpx.AsyncClient, kind: str
+) -> None:
+    ndjson = {"content-type": "application/x-ndjson"}
+    if kind == "updated":
+        first = await editor.post("/v1/articles:bulk", content=_stories(1), headers=ndjson)
+        assert first.json()["meta"]["created"] == 1000
+    started = time.monotonic()
+    bulk = asyncio.create_task(
+        editor.post("/v1/articles:bulk", content=_stories(2), headers=ndjson)
+    )
+    await asyncio.sleep(0.5)
+    short_started = time.monotonic()
+    short = await editor.post("/v1/articles", json={"title": "Breaking", "tags": ["Desk"]})
+    short_done = time.monotonic()
+    long = await bulk
+    long_done = time.monotonic()
+    assert short.status_code == 201, short.text
+    assert long.status_code == 200, long.text
+    assert long.json()["meta"][kind] == 1000
+    print(
+        f"\n{backend.name}: 1000-story bulk ({kind}) took {long_done - started:.2f} s; "
+        f"a short POST during it waited {short_done - short_started:.2f} s"
+    )
+    if backend.name == "postgresql":
+        # It went through while the bulk was still running, not after it.
+        assert short_done < long_done

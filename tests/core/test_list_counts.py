@@ -97,7 +97,7 @@ async def test_a_scheduled_story_counts_once_it_goes_live(
     editor: httpx.AsyncClient, anon: httpx.AsyncClient
 ) -> None:
     await publish(editor, "Now", tags=["Sahel"])
-    soon = datetime.now(UTC) + timedelta(seconds=1)
+    soon = datetime.now(UTC) + timedelta(seconds=2)
     await publish(editor, "Soon", tags=["Sahel"], published_at=soon.isoformat())
     before = (await anon.get("/v1/tags")).json()["data"]
     assert [t["article_count"] for t in before] == [1]
