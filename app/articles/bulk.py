@@ -120,7 +120,7 @@ class Tally:
 # to change how the tables are best read.
 ANALYZE_AFTER = 500
 # Items of a bulk request written per transaction.
-COMMIT_EVERY = 50
+COMMIT_EVERY = 20
 
 # Reading ---------------------------------------------------------------------
 

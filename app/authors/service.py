@@ -66,6 +66,7 @@ async def find_author(
     principal: Principal,
     now: datetime,
     include_deleted: bool = False,
+    for_update: bool = False,
 ) -> Found[Author]:
     return await find_resource(
         session,
@@ -75,6 +76,7 @@ async def find_author(
         now=now,
         include_deleted=include_deleted,
         label="author",
+        for_update=for_update,
     )
 
 

@@ -106,8 +106,10 @@ def _drop_closed_connections(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "invalidate")
     def on_invalidate(dbapi_connection: Any, _record: Any, exception: Any) -> None:
         # Dropped for an error, it may be talking to a server that stopped
-        # answering: cut it now, not after the driver's graceful close times out.
-        if exception is not None:
+        # answering: cut it now, not after the driver's graceful close times
+        # out too. A cancelled request's connection (CancelledError is no
+        # Exception) closes gracefully, which ends the server's work on it.
+        if isinstance(exception, Exception):
             dbapi_connection.driver_connection.terminate()
 
     @event.listens_for(engine.sync_engine, "checkout")
