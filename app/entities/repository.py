@@ -121,17 +121,6 @@ async def name_page(
     )
 
 
-async def listed_ids(session: AsyncSession, where: list[ColumnElement[bool]]) -> list[uuid.UUID]:
-    return list((await session.scalars(select(Entity.id).where(*where))).all())
-
-
-async def rows_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Any]:
-    """The rows of these entities, in the order given."""
-    statement = select(*BASE_COLUMNS).where(Entity.id.in_(ids))
-    rows = {row.id: row for row in await session.execute(statement)}
-    return [rows[i] for i in ids if i in rows]
-
-
 # The entity set as the linking matcher follows it ----------------------------
 
 ENTITIES_COUNTER = "entities"

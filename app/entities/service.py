@@ -23,9 +23,11 @@ from app.core.repository import (
     find_by_ref,
     find_resource,
     flush_new_version,
+    listed_ids,
     lock_name,
     move_slug,
     remember_old_slug,
+    rows_by_ids,
     sorted_page,
     trash_or_purge,
 )
@@ -280,7 +282,8 @@ async def list_entities(
         else:
             listed = await _sorted(session, where, sort, stats)
         ids, next_cursor = sorted_page(listed, sort=sort, page=page)
-        rows, total = await repository.rows_by_ids(session, ids), len(listed)
+        rows = await rows_by_ids(session, Entity, repository.BASE_COLUMNS, ids)
+        total = len(listed)
     return [to_dict(r, stats.get(r.id, UNSEEN)) for r in rows], total, next_cursor
 
 
@@ -292,7 +295,7 @@ async def _sorted(
 ) -> list[Keyed]:
     """The listed entities as (sort key, id), ascending."""
     keyed: list[Keyed] = []
-    for entity_id in await repository.listed_ids(session, where):
+    for entity_id in await listed_ids(session, Entity, where):
         found = stats.get(entity_id, UNSEEN)
         key = found.article_count if sort == "-article_count" else found.last_seen or EPOCH
         keyed.append((key, entity_id))

@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import Page
-from app.core.repository import escape_like, find_named, keyset_page
+from app.core.repository import escape_like, find_named, keyset_page, visible_link_counts
 from app.core.slugs import fold_name
-from app.models import Article, ArticleTag, Tag
-from app.models.visibility import public_clause, visible_clause
+from app.models import ArticleTag, Tag
+from app.models.visibility import public_clause
 
 TagSort = Literal["-article_count", "name"]
 
@@ -23,18 +23,10 @@ COLUMNS = (Tag.id, Tag.slug, Tag.name, Tag.description, Tag.created_at, Tag.upda
 
 
 async def visible_counts(
-    session: AsyncSession, now: datetime, *, tag_id: uuid.UUID | None = None
+    session: AsyncSession, now: datetime, *, of: uuid.UUID | None = None
 ) -> dict[uuid.UUID, int]:
-    """Published articles carrying each tag that has any (or one tag), in one pass."""
-    statement = (
-        select(ArticleTag.tag_id, func.count())
-        .join(Article, Article.id == ArticleTag.article_id)
-        .where(visible_clause(now))
-        .group_by(ArticleTag.tag_id)
-    )
-    if tag_id is not None:
-        statement = statement.where(ArticleTag.tag_id == tag_id)
-    return {found: int(n) for found, n in (await session.execute(statement)).all()}
+    """Published articles carrying each tag that has any (or tag ``of``)."""
+    return await visible_link_counts(session, ArticleTag.tag_id, now, of=of)
 
 
 async def find_by_keys(
@@ -64,13 +56,3 @@ async def name_page(
         descending=False,
         page=page,
     )
-
-
-async def listed_ids(session: AsyncSession, where: list[ColumnElement[bool]]) -> list[uuid.UUID]:
-    return list((await session.scalars(select(Tag.id).where(*where))).all())
-
-
-async def rows_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Any]:
-    """The rows of these tags, in the order given."""
-    rows = {row.id: row for row in await session.execute(select(*COLUMNS).where(Tag.id.in_(ids)))}
-    return [rows[i] for i in ids if i in rows]

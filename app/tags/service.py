@@ -16,13 +16,13 @@ from app.core.repository import (
     Found,
     Precondition,
     add_with_slug,
+    count_sorted_page,
     ensure_name_free,
     ensure_slug_free,
     find_resource,
     flush_new_version,
     move_slug,
     resolve_named,
-    sorted_page,
     trash_or_purge,
 )
 from app.core.security import Principal
@@ -100,7 +100,7 @@ def to_dict(row: Any, article_count: int) -> dict[str, Any]:
 
 
 async def read_tag(session: AsyncSession, tag: Tag, now: datetime) -> dict[str, Any]:
-    counts = await repository.visible_counts(session, now, tag_id=tag.id)
+    counts = await repository.visible_counts(session, now, of=tag.id)
     return to_dict(tag, counts.get(tag.id, 0))
 
 
@@ -120,9 +120,15 @@ async def list_tags(
     if sort == "name":
         rows, total, next_cursor = await repository.name_page(session, where=where, page=page)
     else:
-        listed = sorted((counts.get(i, 0), i) for i in await repository.listed_ids(session, where))
-        ids, next_cursor = sorted_page(listed, sort=sort, page=page)
-        rows, total = await repository.rows_by_ids(session, ids), len(listed)
+        rows, total, next_cursor = await count_sorted_page(
+            session,
+            Tag,
+            columns=repository.COLUMNS,
+            where=where,
+            counts=counts,
+            sort=sort,
+            page=page,
+        )
     return [to_dict(r, counts.get(r.id, 0)) for r in rows], total, next_cursor
 
 

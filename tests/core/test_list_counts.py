@@ -77,13 +77,18 @@ async def test_entities_by_count_and_last_seen_page_through_cursors(
             editor,
             f"On {day:%d}",
             published_at=day.isoformat(),
-            entities=[{"slug": n} for n in names],
+            # The first story is about Gao; the others only mention what they name.
+            entities=[
+                {"slug": n, "salience": "about" if day == days[0] and n == "gao" else "mentions"}
+                for n in names
+            ],
         )
     counted = await walk(anon, "/v1/entities")
     assert [e["article_count"] for e in counted] == [2, 1, 1]
     assert counted[0]["slug"] == "gao"
     assert {e["slug"] for e in counted} == {"gao", "kidal", "timbuktu"}
     assert counted[0]["first_seen"] == "2024-01-01T00:00:00Z"
+    assert [e["about_count"] for e in counted] == [1, 0, 0]
     assert counted[0]["last_seen"] == "2024-01-02T00:00:00Z"
     recent = await walk(anon, "/v1/entities", sort="-last_seen")
     assert [e["slug"] for e in recent] == ["timbuktu", "gao", "kidal"]
@@ -91,6 +96,29 @@ async def test_entities_by_count_and_last_seen_page_through_cursors(
     assert [e["slug"] for e in typed["data"]] == ["timbuktu"]
     assert typed["meta"]["total"] == 1
     assert (await anon.get("/v1/entities?type=person")).json()["meta"]["total"] == 0
+
+
+async def test_authors_by_count_page_through_cursors_and_follow_writes(
+    editor: httpx.AsyncClient, anon: httpx.AsyncClient
+) -> None:
+    for i, bylines in enumerate([["Ann Writer", "Bo Desk"], ["Ann Writer"], ["Cy Wire"]]):
+        await publish(editor, f"Story {i}", authors=bylines)
+    await editor.post("/v1/articles", json={"title": "Draft", "authors": ["Cy Wire"]})
+    listed = await walk(anon, "/v1/authors", sort="-article_count")
+    assert [(a["name"], a["article_count"]) for a in listed][0] == ("Ann Writer", 2)
+    assert sorted((a["name"], a["article_count"]) for a in listed[1:]) == [
+        ("Bo Desk", 1),
+        ("Cy Wire", 1),
+    ]
+    await publish(editor, "Story 3", authors=["Cy Wire"])
+    await publish(editor, "Story 4", authors=["Cy Wire"])
+    again = (await anon.get("/v1/authors?sort=-article_count&limit=1")).json()
+    assert [(a["name"], a["article_count"]) for a in again["data"]] == [("Cy Wire", 3)]
+    assert again["meta"]["total"] == 3
+    typeahead = (await anon.get("/v1/authors?q=wri")).json()["data"]
+    assert [(a["name"], a["article_count"]) for a in typeahead] == [("Ann Writer", 2)]
+    one = (await anon.get("/v1/authors/cy-wire")).json()
+    assert one["article_count"] == 3
 
 
 async def test_a_scheduled_story_counts_once_it_goes_live(
@@ -107,6 +135,11 @@ async def test_a_scheduled_story_counts_once_it_goes_live(
 
 
 async def test_a_forged_list_cursor_is_422(anon: httpx.AsyncClient) -> None:
-    for url in ("/v1/tags", "/v1/entities", "/v1/entities?sort=-last_seen"):
+    for url in (
+        "/v1/tags",
+        "/v1/entities",
+        "/v1/entities?sort=-last_seen",
+        "/v1/authors?sort=-article_count",
+    ):
         response = await anon.get(url, params={"cursor": "bm9wZQ"})
         assert response.status_code == 422, (url, response.text)
