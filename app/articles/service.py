@@ -225,7 +225,7 @@ _pages = reads.RenderCache(max_bytes=PAGE_CACHE_BYTES)
 def forget_reader_totals() -> None:
     """For a database whose counters went back (a restore, a test reset)."""
     _reader_totals.clear()
-    reads.forget_per_position()
+    reads.per_position.clear()
     _bodies.clear()
     _pages.clear()
 

@@ -113,9 +113,7 @@ def _state(author: Author) -> dict[str, Any]:
 async def list_authors(
     session: AsyncSession, *, q: str | None, sort: AuthorSort, page: Page, now: datetime
 ) -> tuple[list[dict[str, Any]], int, str | None]:
-    counts = await per_position(
-        session, "author-counts", now, lambda: repository.visible_counts(session, now)
-    )
+    counts = await per_position.get(session, "author-counts", now, repository.visible_counts)
     where = repository.list_clauses(q)
     if sort == "name":
         rows, total, next_cursor = await repository.name_page(session, where=where, page=page)

@@ -63,9 +63,9 @@ UNSEEN = Stats(0, 0, None, None)
 
 
 async def visible_stats(
-    session: AsyncSession, now: datetime, *, entity_id: uuid.UUID | None = None
+    session: AsyncSession, now: datetime, *, of: uuid.UUID | None = None
 ) -> dict[uuid.UUID, Stats]:
-    """The :class:`Stats` of every entity published articles mention (or of one), in one pass."""
+    """The :class:`Stats` of every entity published articles mention (or of entity ``of``)."""
     statement = (
         select(
             Mention.entity_id,
@@ -78,8 +78,8 @@ async def visible_stats(
         .where(visible_clause(now))
         .group_by(Mention.entity_id)
     )
-    if entity_id is not None:
-        statement = statement.where(Mention.entity_id == entity_id)
+    if of is not None:
+        statement = statement.where(Mention.entity_id == of)
     rows = await session.execute(statement)
     return {
         entity_id: Stats(int(n), int(about), first, last)

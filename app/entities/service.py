@@ -250,7 +250,7 @@ def to_dict(row: Any, stats: Stats) -> dict[str, Any]:
 
 
 async def read_entity(session: AsyncSession, entity: Entity, now: datetime) -> dict[str, Any]:
-    stats = await repository.visible_stats(session, now, entity_id=entity.id)
+    stats = await repository.visible_stats(session, now, of=entity.id)
     return to_dict(await repository.read_row(session, entity.id), stats.get(entity.id, UNSEEN))
 
 
@@ -264,20 +264,22 @@ async def list_entities(
     now: datetime,
     sees_drafts: bool,
 ) -> tuple[list[dict[str, Any]], int, str | None]:
-    stats = await per_position(
-        session, "entity-stats", now, lambda: repository.visible_stats(session, now)
-    )
+    stats = await per_position.get(session, "entity-stats", now, repository.visible_stats)
     where = repository.list_clauses(q, type_, now=now, sees_drafts=sees_drafts)
     if sort == "name":
         rows, total, next_cursor = await repository.name_page(session, where=where, page=page)
     else:
         if q is None:
             # Without a prefix every listed entity is sorted: once per write too.
-            listed = await per_position(
-                session,
-                ("entities", type_, sort, sees_drafts),
-                now,
-                lambda: _sorted(session, where, sort, stats),
+            async def every(session: AsyncSession, now: datetime) -> list[Keyed]:
+                stats = await per_position.get(
+                    session, "entity-stats", now, repository.visible_stats
+                )
+                where = repository.list_clauses(None, type_, now=now, sees_drafts=sees_drafts)
+                return await _sorted(session, where, sort, stats)
+
+            listed = await per_position.get(
+                session, ("entities", type_, sort, sees_drafts), now, every
             )
         else:
             listed = await _sorted(session, where, sort, stats)

@@ -113,9 +113,7 @@ async def list_tags(
     now: datetime,
     sees_drafts: bool,
 ) -> tuple[list[dict[str, Any]], int, str | None]:
-    counts = await per_position(
-        session, "tag-counts", now, lambda: repository.visible_counts(session, now)
-    )
+    counts = await per_position.get(session, "tag-counts", now, repository.visible_counts)
     where = repository.list_clauses(q, now=now, sees_drafts=sees_drafts)
     if sort == "name":
         rows, total, next_cursor = await repository.name_page(session, where=where, page=page)
