@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -12,13 +14,14 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.util import await_only
 
 from app.core.config import Settings
@@ -174,6 +177,43 @@ def _configure_sqlite(engine: AsyncEngine, settings: Settings) -> None:
 
 # Connection-record key: when the running statement started (SQLite).
 _STARTED = "lede.statement_started"
+# Session key: the transaction that holds this process's SQLite write turn.
+_TURN = "lede.write_turn"
+
+
+def _taking_turns(timeout: float) -> type[Session]:
+    """Sessions whose transactions take the SQLite write lock in turn, first come first served.
+
+    SQLite's own wait for its lock (the busy timeout) polls, with growing
+    sleeps: a writer that commits and begins again at once, as a long bulk
+    does between chunks, can keep a waiting writer out until it gives up. In
+    this process writers queue instead; other processes still meet the busy
+    timeout. The wait is as bounded as that timeout, then "database is locked".
+    """
+    turn = asyncio.Lock()
+
+    class TakingTurns(Session):
+        pass
+
+    @event.listens_for(TakingTurns, "after_transaction_create")
+    def wait_for_turn(session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is not None:
+            return
+        try:
+            await_only(asyncio.wait_for(turn.acquire(), timeout))
+        except TimeoutError:
+            raise OperationalError(
+                "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+            ) from None
+        session.info[_TURN] = transaction
+
+    @event.listens_for(TakingTurns, "after_transaction_end")
+    def end_turn(session: Session, transaction: SessionTransaction) -> None:
+        if session.info.get(_TURN) is transaction:
+            del session.info[_TURN]
+            turn.release()
+
+    return TakingTurns
 
 
 @dataclass(slots=True)
@@ -200,10 +240,17 @@ class Database:
             else engine
         )
         writer_bind = engine.execution_options(sqlite_immediate=True)
+        writer_class = (
+            _taking_turns(settings.database_timeout_seconds)
+            if engine.dialect.name == "sqlite"
+            else Session
+        )
         return cls(
             engine=engine,
             read_engine=read_engine,
-            writer=async_sessionmaker(writer_bind, expire_on_commit=False),
+            writer=async_sessionmaker(
+                writer_bind, expire_on_commit=False, sync_session_class=writer_class
+            ),
             reader=async_sessionmaker(read_engine, expire_on_commit=False),
             primary_reader=async_sessionmaker(engine, expire_on_commit=False),
             request_reader=async_sessionmaker(_request_reads(read_engine), expire_on_commit=False),
