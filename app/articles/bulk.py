@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -119,8 +120,12 @@ class Tally:
 # Written articles after which the planner's statistics are refreshed: enough
 # to change how the tables are best read.
 ANALYZE_AFTER = 500
-# Items of a bulk request written per transaction.
+# A bulk request is written STEP items at a time, and what is written is
+# committed every COMMIT_EVERY items or COMMIT_SECONDS, whichever comes first:
+# other writers wait for a fraction of a second, however busy the machine.
+STEP = 5
 COMMIT_EVERY = 20
+COMMIT_SECONDS = 0.5
 
 # Reading ---------------------------------------------------------------------
 
@@ -715,19 +720,22 @@ async def bulk_upsert_articles(
     # other writer) wait for one chunk at most, not for the whole batch. With
     # an Idempotency-Key the batch stays one transaction: all of it is
     # replayed, or none of it was written.
-    chunk = len(items) if idempotency.record is not None else COMMIT_EVERY
+    step = len(items) if idempotency.record is not None else STEP
     results: list[ItemResult] = []
-    for start in range(0, len(items), max(chunk, 1)):
-        if results:
+    written, since = 0, time.monotonic()
+    for start in range(0, len(items), max(step, 1)):
+        if written >= COMMIT_EVERY or (written and time.monotonic() - since >= COMMIT_SECONDS):
             await session.commit()
+            written, since = 0, time.monotonic()
         results += await upsert_articles(
             session,
-            items[start : start + chunk],
+            items[start : start + step],
             principal=principal,
             now=now,
             linking=linking,
             first_index=start,
         )
+        written += step
     tally = Tally()
     tally.add(results)
     body = {"data": [r.to_dict() for r in results], "meta": tally.counts()}
