@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
@@ -126,6 +127,10 @@ ANALYZE_AFTER = 500
 STEP = 5
 COMMIT_EVERY = 20
 COMMIT_SECONDS = 0.5
+# On SQLite a bulk request steps aside this long after each commit: writers in
+# other processes wait in SQLite's busy handler, which tries again at most
+# every 100 ms, and would otherwise rarely find the lock free.
+SQLITE_STEP_ASIDE_SECONDS = 0.1
 
 # Reading ---------------------------------------------------------------------
 
@@ -726,6 +731,8 @@ async def bulk_upsert_articles(
     for start in range(0, len(items), max(step, 1)):
         if written >= COMMIT_EVERY or (written and time.monotonic() - since >= COMMIT_SECONDS):
             await session.commit()
+            if database.dialect == "sqlite":
+                await asyncio.sleep(SQLITE_STEP_ASIDE_SECONDS)
             written, since = 0, time.monotonic()
         results += await upsert_articles(
             session,
