@@ -269,20 +269,7 @@ async def list_entities(
     if sort == "name":
         rows, total, next_cursor = await repository.name_page(session, where=where, page=page)
     else:
-        if q is None:
-            # Without a prefix every listed entity is sorted: once per write too.
-            async def every(session: AsyncSession, now: datetime) -> list[Keyed]:
-                stats = await per_position.get(
-                    session, "entity-stats", now, repository.visible_stats
-                )
-                where = repository.list_clauses(None, type_, now=now, sees_drafts=sees_drafts)
-                return await _sorted(session, where, sort, stats)
-
-            listed = await per_position.get(
-                session, ("entities", type_, sort, sees_drafts), now, every
-            )
-        else:
-            listed = await _sorted(session, where, sort, stats)
+        listed = await _sorted(session, where, sort, stats)
         ids, next_cursor = sorted_page(listed, sort=sort, page=page)
         rows = await rows_by_ids(session, Entity, repository.BASE_COLUMNS, ids)
         total = len(listed)
