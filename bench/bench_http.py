@@ -405,15 +405,18 @@ async def _load(url: str, kind: str, articles: int, entities: int) -> None:
     await _analyze(url, kind)
 
 
-async def prepare_sqlite(articles: int, entities: int, fresh: bool) -> Target:
-    path = VAR / f"lede-{articles}.db"
+async def prepare_sqlite(
+    articles: int, entities: int, fresh: bool, *, name: str = "lede"
+) -> Target:
+    """The SQLite file ``var/bench/<name>-<articles>.db``, loaded if missing or ``fresh``."""
+    path = VAR / f"{name}-{articles}.db"
     if fresh:
-        for old in VAR.glob(f"lede-{articles}.db*"):
+        for old in VAR.glob(f"{name}-{articles}.db*"):
             old.unlink()
     if not path.exists():
         # Built aside and renamed, so an interrupted load is never taken for a finished one.
-        partial = VAR / f"lede-{articles}.loading.db"
-        for old in VAR.glob(f"lede-{articles}.loading.db*"):
+        partial = VAR / f"{name}-{articles}.loading.db"
+        for old in VAR.glob(f"{name}-{articles}.loading.db*"):
             old.unlink()
         await _load(f"sqlite:///{partial}", "sqlite", articles, entities)
         partial.rename(path)
@@ -430,8 +433,11 @@ async def _admin(admin_url: str, *statements: str) -> list[Any]:
         await connection.close()
 
 
-async def prepare_postgres(admin_url: str, articles: int, entities: int, fresh: bool) -> Target:
-    name = f"lede_bench_{articles}"
+async def prepare_postgres(
+    admin_url: str, articles: int, entities: int, fresh: bool, *, name: str = "lede_bench"
+) -> Target:
+    """The PostgreSQL database ``<name>_<articles>``, loaded if missing or ``fresh``."""
+    name = f"{name}_{articles}"
     partial = f"{name}_loading"
     base = admin_url.rsplit("/", 1)[0]
     if fresh:
