@@ -2,15 +2,16 @@
 
 Run from the repository root::
 
-    .venv/bin/python -m bench.soak --articles 10000 --db both --duration 120
+    .venv/bin/python -m bench.soak --articles 10000 --db both --duration 120 --rate 10
 
 For each database it takes the generated corpus of ``bench.corpus`` (loaded once
 with ``bench.loader``, as ``bench.bench_http`` does, and reused: PostgreSQL
 database ``<prefix>_<n>``, SQLite file ``var/bench/<prefix>-<n>.db``), copies it
 for the run (the writes change it), starts ``lede serve`` on it on loopback and
-sends, at a fixed rate, a mix of reads (article lists and details, search, tag
-and entity lists and typeahead) and writes (creates, PATCHes without
-``If-Match``, and a bulk request every few seconds). Prints the answers by
+sends, at a fixed rate, a mix of anonymous reads (article lists and details,
+search, tag, entity and author lists, tag and entity typeahead) and an editor's
+writes (creates, PATCHes without ``If-Match``, and a bulk request every half
+minute). Prints the answers by
 status, p50 and p99 per kind, and the server's RSS at the start and the end.
 Bounded: it stops after ``--duration`` seconds, and each request after 10.
 """
