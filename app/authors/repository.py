@@ -10,8 +10,9 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.articles.repository import link_counts
 from app.core.pagination import Page
-from app.core.repository import escape_like, keyset_page, visible_link_counts
+from app.core.repository import escape_like, keyset_page
 from app.core.slugs import fold_name
 from app.models import ArticleAuthor, Author
 
@@ -36,7 +37,7 @@ async def visible_counts(
     session: AsyncSession, now: datetime, *, of: uuid.UUID | None = None
 ) -> dict[uuid.UUID, int]:
     """Published articles with a byline of each author that has any (or of author ``of``)."""
-    return await visible_link_counts(session, ArticleAuthor.author_id, now, of=of)
+    return await link_counts(session, ArticleAuthor.author_id, now, of=of)
 
 
 def list_clauses(q: str | None) -> list[ColumnElement[bool]]:

@@ -30,14 +30,9 @@ from app.core.pagination import Page, decode_cursor, encode_cursor
 from app.core.schemas import parse_utc
 from app.core.security import Principal
 from app.core.slugs import SLUG_MAX, could_be_ref, fold_name, is_uuid, make_slug
-from app.models import Article, Entity, SlugRedirect, Tag
+from app.models import Entity, SlugRedirect, Tag
 from app.models.base import IdMixin, NamedMixin, VersionedMixin
-from app.models.visibility import (
-    is_public,
-    public_clause,
-    visible_clause,
-    was_public_when_trashed,
-)
+from app.models.visibility import is_public, public_clause, was_public_when_trashed
 
 M = TypeVar("M", bound=VersionedMixin)
 N = TypeVar("N", bound=NamedMixin)
@@ -391,24 +386,6 @@ def sorted_page(
     return [item_id for _key, item_id in chosen], next_cursor
 
 
-async def visible_link_counts(
-    session: AsyncSession, link: Any, now: datetime, *, of: uuid.UUID | None = None
-) -> dict[uuid.UUID, int]:
-    """Published articles per item of a link table (``ArticleTag.tag_id``…), in one pass.
-
-    Items no published article carries are left out; ``of`` counts one item only.
-    """
-    statement = (
-        select(link, func.count())
-        .join(Article, Article.id == link.table.c.article_id)
-        .where(visible_clause(now))
-        .group_by(link)
-    )
-    if of is not None:
-        statement = statement.where(link == of)
-    return {item_id: int(n) for item_id, n in (await session.execute(statement)).all()}
-
-
 async def listed_ids(
     session: AsyncSession, model: type[Any], where: Sequence[ColumnElement[bool]]
 ) -> list[uuid.UUID]:
@@ -436,7 +413,8 @@ async def count_sorted_page(
     page: Page,
 ) -> tuple[list[Any], int, str | None]:
     """A page of the listed items, most published articles first, from counts kept in
-    memory (``visible_link_counts``) rather than counted per row; the total, the next cursor."""
+    memory (``articles.repository.link_counts``) rather than counted per row; the total,
+    the next cursor."""
     listed = sorted((counts.get(i, 0), i) for i in await listed_ids(session, model, where))
     ids, next_cursor = sorted_page(listed, sort=sort, page=page)
     return await rows_by_ids(session, model, columns, ids), len(listed), next_cursor

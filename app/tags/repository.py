@@ -10,8 +10,9 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.articles.repository import link_counts
 from app.core.pagination import Page
-from app.core.repository import escape_like, find_named, keyset_page, visible_link_counts
+from app.core.repository import escape_like, find_named, keyset_page
 from app.core.slugs import fold_name
 from app.models import ArticleTag, Tag
 from app.models.visibility import public_clause
@@ -26,7 +27,7 @@ async def visible_counts(
     session: AsyncSession, now: datetime, *, of: uuid.UUID | None = None
 ) -> dict[uuid.UUID, int]:
     """Published articles carrying each tag that has any (or tag ``of``)."""
-    return await visible_link_counts(session, ArticleTag.tag_id, now, of=of)
+    return await link_counts(session, ArticleTag.tag_id, now, of=of)
 
 
 async def find_by_keys(
