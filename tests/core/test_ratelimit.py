@@ -182,3 +182,20 @@ async def test_a_hung_redis_costs_one_short_wait_then_memory_counts(backend: Bac
     assert statuses[:4] == [200] * 4
     assert statuses[-1] == 429
     await asyncio.sleep(0)
+
+
+async def test_a_refused_redis_is_logged_once_and_counts_go_on_in_memory(
+    backend: Backend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = _app(backend, rate_limit_per_minute=3, redis_url="redis://127.0.0.1:1/15")
+    await _early_in_a_window(needed=5)
+    capsys.readouterr()
+    async with app.router.lifespan_context(app), _client(app, backend.keys["admin"]) as c:
+        statuses = [(await c.get("/v1/tags")).status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 429, 429]
+    logged = [
+        line
+        for line in capsys.readouterr().err.splitlines()
+        if "rate_limit_redis_unavailable" in line
+    ]
+    assert len(logged) == 1, logged
