@@ -233,6 +233,8 @@ class PositionCache:
     async def get(
         self, session: AsyncSession, key: Hashable, now: datetime, compute: Compute[T]
     ) -> T:
+        # Per database too: one process may serve several (tests, the CLI).
+        key = (session.get_bind().engine.url, key)
         position = await repository.change_position(session)
         kept = self._kept.get(key)
         if kept is not None and (kept.until is None or now < kept.until):

@@ -358,6 +358,12 @@ async def keyset_page(
 Keyed = tuple[Any, uuid.UUID]
 
 
+def by_int_id(keyed: Keyed) -> tuple[Any, int]:
+    """The order of ``(key, id)`` pairs, compared as integers: ties on the key (many
+    items share a count) are then settled in C, not in ``UUID.__lt__``."""
+    return keyed[0], keyed[1].int
+
+
 def sorted_page(
     ascending: Sequence[Keyed], *, sort: str, page: Page
 ) -> tuple[list[uuid.UUID], str | None]:
@@ -415,7 +421,9 @@ async def count_sorted_page(
     """A page of the listed items, most published articles first, from counts kept in
     memory (``articles.repository.link_counts``) rather than counted per row; the total,
     the next cursor."""
-    listed = sorted((counts.get(i, 0), i) for i in await listed_ids(session, model, where))
+    listed = sorted(
+        ((counts.get(i, 0), i) for i in await listed_ids(session, model, where)), key=by_int_id
+    )
     ids, next_cursor = sorted_page(listed, sort=sort, page=page)
     return await rows_by_ids(session, model, columns, ids), len(listed), next_cursor
 

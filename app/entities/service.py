@@ -19,6 +19,7 @@ from app.core.repository import (
     Keyed,
     Precondition,
     add_with_slug,
+    by_int_id,
     ensure_slug_free,
     find_by_ref,
     find_resource,
@@ -288,7 +289,7 @@ async def _sorted(
         found = stats.get(entity_id, UNSEEN)
         key = found.article_count if sort == "-article_count" else found.last_seen or EPOCH
         keyed.append((key, entity_id))
-    keyed.sort()
+    keyed.sort(key=by_int_id)
     return keyed
 
 
