@@ -73,7 +73,8 @@ def serve(
             host=host,
             port=port,
             workers=workers,
-            proxy_headers=True,
+            # X-Forwarded-For is read by the app, from LEDE_TRUSTED_PROXIES only.
+            proxy_headers=False,
             timeout_graceful_shutdown=DRAIN_SECONDS,
             # A worker builds its entity matcher and checks the schema as it starts;
             # on a busy machine that outlasts uvicorn's default 5 s health check.

@@ -177,7 +177,7 @@ def add_resource_routes(
         for field in not_null:
             if field in values and values[field] is None:
                 raise invalid(["body", field], f"{field} cannot be null.")
-        item = current(await find(session, ref, principal=principal, now=now), ref)
+        item = current(await find(session, ref, principal=principal, now=now, for_update=True), ref)
         if merge:
             values = merge_nested(item, values, nested)
         item = await update(session, item, values=values, precondition=precondition, now=now)
@@ -245,7 +245,9 @@ def add_resource_routes(
         purge: Annotated[bool, Query(description="Remove for good (admin only).")] = False,
     ) -> Response:
         check_purge(principal, purge)
-        found = await find(session, ref, principal=principal, now=now, include_deleted=purge)
+        found = await find(
+            session, ref, principal=principal, now=now, include_deleted=purge, for_update=True
+        )
         await delete(session, current(found, ref), purge=purge, precondition=precondition, now=now)
         return no_content()
 

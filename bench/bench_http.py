@@ -412,15 +412,17 @@ async def _load(url: str, kind: str, articles: int, entities: int, stem: str | N
     await _analyze(url, kind)
 
 
-def corpus_name(articles: int, stem: str | None) -> str:
-    """``lede-<n>`` for the generated corpus, ``lede-<file name>-<n>`` for one read from files."""
-    return f"lede-{articles}" if stem is None else f"lede-{Path(stem).name}-{articles}"
+def corpus_name(articles: int, stem: str | None, prefix: str = "lede") -> str:
+    """``<prefix>-<n>`` for the generated corpus, ``<prefix>-<file name>-<n>`` for one read
+    from files."""
+    return f"{prefix}-{articles}" if stem is None else f"{prefix}-{Path(stem).name}-{articles}"
 
 
 async def prepare_sqlite(
-    articles: int, entities: int, fresh: bool, stem: str | None = None
+    articles: int, entities: int, fresh: bool, stem: str | None = None, *, name: str = "lede"
 ) -> Target:
-    name = corpus_name(articles, stem)
+    """The SQLite file ``var/bench/<corpus name>.db``, loaded if missing or ``fresh``."""
+    name = corpus_name(articles, stem, name)
     path = VAR / f"{name}.db"
     if fresh:
         for old in VAR.glob(f"{name}.db*"):
@@ -446,9 +448,16 @@ async def _admin(admin_url: str, *statements: str) -> list[Any]:
 
 
 async def prepare_postgres(
-    admin_url: str, articles: int, entities: int, fresh: bool, stem: str | None = None
+    admin_url: str,
+    articles: int,
+    entities: int,
+    fresh: bool,
+    stem: str | None = None,
+    *,
+    name: str = "lede_bench",
 ) -> Target:
-    name = "lede_bench_" + corpus_name(articles, stem).removeprefix("lede-").replace("-", "_")
+    """The PostgreSQL database ``<name>_<corpus>``, loaded if missing or ``fresh``."""
+    name = corpus_name(articles, stem, name).replace("-", "_")
     partial = f"{name}_loading"
     base = admin_url.rsplit("/", 1)[0]
     if fresh:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -16,13 +18,14 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.background import BackgroundTask
 from starlette.responses import Response
 
 from app.articles import repository, service
 from app.articles.repository import ARTICLES
 from app.articles.schemas import ArticleCreate
 from app.core.clock import utcnow
-from app.core.db import Database, SessionDep
+from app.core.db import Database, DatabaseDep, SessionDep
 from app.core.deps import NowDep
 from app.core.errors import (
     Conflict,
@@ -102,6 +105,10 @@ class Tally:
             else:
                 setattr(self, result.status, getattr(self, result.status) + 1)
 
+    @property
+    def written(self) -> int:
+        return self.created + self.updated
+
     def counts(self) -> dict[str, int]:
         return {
             "created": self.created,
@@ -110,6 +117,20 @@ class Tally:
             "failed": self.failed,
         }
 
+
+# Written articles after which the planner's statistics are refreshed: enough
+# to change how the tables are best read.
+ANALYZE_AFTER = 500
+# A bulk request is written STEP items at a time, and what is written is
+# committed every COMMIT_EVERY items or COMMIT_SECONDS, whichever comes first:
+# other writers wait for a fraction of a second, however busy the machine.
+STEP = 5
+COMMIT_EVERY = 20
+COMMIT_SECONDS = 0.5
+# On SQLite a bulk request steps aside this long after each commit: writers in
+# other processes wait in SQLite's busy handler, which tries again at most
+# every 100 ms, and would otherwise rarely find the lock free.
+SQLITE_STEP_ASIDE_SECONDS = 0.1
 
 # Reading ---------------------------------------------------------------------
 
@@ -580,6 +601,8 @@ async def import_articles(
         tally.add(results)
         if on_batch is not None:
             on_batch(results)
+    if tally.written >= ANALYZE_AFTER:
+        await database.gather_statistics()
     return tally
 
 
@@ -690,6 +713,7 @@ _REQUEST_BODY = {
 async def bulk_upsert_articles(
     request: Request,
     session: SessionDep,
+    database: DatabaseDep,
     principal: EditorDep,
     now: NowDep,
     linking: LinkOptionsDep,
@@ -697,7 +721,28 @@ async def bulk_upsert_articles(
 ) -> Response:
     """Create or update many articles; one bad article never stops the others."""
     items = parse_body(await request.body(), request.headers.get("content-type"))
-    results = await upsert_articles(session, items, principal=principal, now=now, linking=linking)
+    # Committed a chunk at a time, so that other writers (on SQLite, every
+    # other writer) wait for one chunk at most, not for the whole batch. With
+    # an Idempotency-Key the batch stays one transaction: all of it is
+    # replayed, or none of it was written.
+    step = len(items) if idempotency.record is not None else STEP
+    results: list[ItemResult] = []
+    written, since = 0, time.monotonic()
+    for start in range(0, len(items), max(step, 1)):
+        if written >= COMMIT_EVERY or (written and time.monotonic() - since >= COMMIT_SECONDS):
+            await session.commit()
+            if database.dialect == "sqlite":
+                await asyncio.sleep(SQLITE_STEP_ASIDE_SECONDS)
+            written, since = 0, time.monotonic()
+        results += await upsert_articles(
+            session,
+            items[start : start + step],
+            principal=principal,
+            now=now,
+            linking=linking,
+            first_index=start,
+        )
+        written += step
     tally = Tally()
     tally.add(results)
     body = {"data": [r.to_dict() for r in results], "meta": tally.counts()}
@@ -706,5 +751,11 @@ async def bulk_upsert_articles(
             dumps(body),
             headers={"Cache-Control": "no-store"},
             media_type="application/json",
+            # Once the answer is sent (after the commit), not before it.
+            background=(
+                BackgroundTask(database.gather_statistics)
+                if tally.written >= ANALYZE_AFTER
+                else None
+            ),
         )
     )

@@ -7,19 +7,24 @@ loaded articles (``service.to_dict``); both give the same JSON.
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import orjson
+import structlog
 from sqlalchemy import Row
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles import repository
 from app.articles.repository import LINKED
+from app.core.clock import utcnow
 
 FIRST_OF_NONE = 1 << 30
 # Linked fields of {id, slug, name}, read in one query.
@@ -211,3 +216,104 @@ class ReadCaches:
         self.pages.clear()
         self.searches.clear()
         self.totals.clear()
+        per_position.clear()
+
+
+T = TypeVar("T")
+Compute = Callable[[AsyncSession, datetime], Awaitable[T]]
+
+# How long readers' lists of tags, entities and authors may show what was
+# counted before the latest writes, while it is counted again alongside.
+STALE_SECONDS = 5.0
+log = structlog.get_logger("lede.reads")
+
+
+@dataclass(slots=True)
+class _Kept:
+    position: int
+    value: Any
+    until: datetime | None
+    made: float
+
+
+class PositionCache:
+    """Values computed once per write (and scheduled release) per worker.
+
+    Counting every story per request is what made a crawler of tag pages take
+    a server down; counting again at every write is what made a busy newsroom
+    do the same. So a value made at an older change-feed position is still
+    served for up to STALE_SECONDS while one task computes it anew; only a
+    value older than that, or past a scheduled release (which moves no
+    position), is computed while the request waits. The position is read
+    first, so a value is never kept under a position newer than what it saw.
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._kept: dict[Hashable, _Kept] = {}
+        self._refreshing: dict[Hashable, asyncio.Task[None]] = {}
+        # Moved by ``clear``: a refresh begun before it keeps nothing.
+        self._generation = 0
+
+    def clear(self) -> None:
+        self._kept.clear()
+        self._generation += 1
+
+    async def get(
+        self, session: AsyncSession, key: Hashable, now: datetime, compute: Compute[T]
+    ) -> T:
+        # Per database too: one process may serve several (tests, the CLI).
+        key = (session.get_bind().engine.url, key)
+        position = await repository.change_position(session)
+        kept = self._kept.get(key)
+        if kept is not None and (kept.until is None or now < kept.until):
+            behind = position > kept.position and time.monotonic() - kept.made < STALE_SECONDS
+            if behind:
+                self._refresh(session, key, compute)
+            if behind or kept.position == position:
+                return cast(T, kept.value)
+        value = await compute(session, now)
+        await self._keep(session, key, position, value, now, self._generation)
+        return value
+
+    async def _keep(
+        self,
+        session: AsyncSession,
+        key: Hashable,
+        position: int,
+        value: Any,
+        now: datetime,
+        generation: int,
+    ) -> None:
+        until = await repository.next_release(session, now)
+        kept = self._kept.get(key)
+        if generation != self._generation or (kept is not None and kept.position > position):
+            return
+        if kept is None and len(self._kept) >= self.size:
+            self._kept.clear()
+        self._kept[key] = _Kept(position, value, until, time.monotonic())
+
+    def _refresh(self, session: AsyncSession, key: Hashable, compute: Compute[Any]) -> None:
+        """Compute ``key`` anew in a task of its own (one at a time), on a session of its own."""
+        if key in self._refreshing:
+            return
+        bind, generation = session.bind, self._generation
+
+        async def refresh() -> None:
+            try:
+                async with AsyncSession(bind) as own:
+                    now = utcnow()
+                    position = await repository.change_position(own)
+                    value = await compute(own, now)
+                    await self._keep(own, key, position, value, now, generation)
+            except (SQLAlchemyError, OSError) as exc:
+                # What was kept stays until STALE_SECONDS, then a request counts.
+                log.warning("refresh_failed", key=str(key), error=str(exc))
+            finally:
+                del self._refreshing[key]
+
+        self._refreshing[key] = asyncio.create_task(refresh())
+
+
+# What readers' lists of tags, entities and authors are sorted and counted by.
+per_position = PositionCache()

@@ -42,6 +42,7 @@ from app.models.visibility import (
     becomes_visible_clause,
     listed_clause,
     readable_clause,
+    visible_clause,
 )
 
 ARTICLES = Article.__table__
@@ -413,6 +414,24 @@ _POSITION = Prepared(select(_position().label("position")))
 async def change_position(session: AsyncSession) -> int:
     [row] = await fetch_prepared(session, _POSITION, {})
     return int(row.position)
+
+
+async def link_counts(
+    session: AsyncSession, link: Any, now: datetime, *, of: uuid.UUID | None = None
+) -> dict[uuid.UUID, int]:
+    """Published articles per item of a link table (``ArticleTag.tag_id``…), in one pass.
+
+    Items no published article carries are left out; ``of`` counts one item only.
+    """
+    statement = (
+        select(link, func.count())
+        .join(Article, Article.id == link.table.c.article_id)
+        .where(visible_clause(now))
+        .group_by(link)
+    )
+    if of is not None:
+        statement = statement.where(link == of)
+    return {item_id: int(n) for item_id, n in (await session.execute(statement)).all()}
 
 
 async def next_release(session: AsyncSession, now: datetime) -> datetime | None:

@@ -160,10 +160,16 @@ async def _editable(
     now: datetime,
     *,
     include_deleted: bool = False,
+    for_update: bool = True,
 ) -> Article:
     """The article a write addresses: by id or current slug only, never a former one."""
     found = await service.find_article(
-        session, ref, principal=principal, now=now, include_deleted=include_deleted
+        session,
+        ref,
+        principal=principal,
+        now=now,
+        include_deleted=include_deleted,
+        for_update=for_update,
     )
     return current(found, ref)
 
@@ -313,7 +319,7 @@ async def list_article_revisions(
     page: OffsetPageDep,
 ) -> Response:
     """Earlier versions of an article, newest first: who, when, what changed."""
-    article = await _editable(session, ref, principal, now, include_deleted=True)
+    article = await _editable(session, ref, principal, now, include_deleted=True, for_update=False)
     revisions, total = await revisions_service.list_revisions(
         session, article, limit=page.limit, offset=page.offset or 0
     )

@@ -14,6 +14,7 @@ import re
 import time
 from datetime import datetime
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.articles.repository import next_release
@@ -29,32 +30,46 @@ _MAX_AGE = re.compile(rb"max-age=(\d+)")
 class NextRelease:
     """When the next story goes live or expires, read at most once a second.
 
-    One request reads it while the others answering at that moment wait for its
-    answer: each reading it for itself took a connection per request in flight,
-    every second, and held their answers up behind the pool.
+    It is read as a request comes in, alongside the app, never once the
+    response is on its way: a database that fails or hangs then cannot turn a
+    good answer into a 500 or hold it up. One request reads it while the others
+    answering at that moment wait for its answer, outside a transaction.
     """
 
     def __init__(self) -> None:
         self._checked = -math.inf
         self._at: datetime | None = None
-        self._reading = asyncio.Lock()
+        self._known = False
+        self._reading: asyncio.Task[None] | None = None
 
     def forget(self) -> None:
         self._checked = -math.inf
 
-    def _stale(self, now: datetime) -> bool:
-        return time.monotonic() - self._checked > CHECK_SECONDS or (
+    def start(self, database: Database, now: datetime) -> asyncio.Task[None] | None:
+        """Read it again alongside the request if what is known is stale (one read at a time)."""
+        stale = time.monotonic() - self._checked > CHECK_SECONDS or (
             self._at is not None and self._at <= now
         )
+        if not stale or (self._reading is not None and not self._reading.done()):
+            return None
+        self._reading = asyncio.create_task(self._read(database, now))
+        return self._reading
 
-    async def at(self, database: Database, now: datetime) -> datetime | None:
-        if self._stale(now):
-            async with self._reading:
-                if self._stale(now):
-                    async with database.request_reader() as session:
-                        self._at = await next_release(session, now)
-                    self._checked = time.monotonic()
-        return self._at
+    async def _read(self, database: Database, now: datetime) -> None:
+        try:
+            async with database.request_reader() as session:
+                self._at = await next_release(session, now)
+        except (SQLAlchemyError, OSError, TimeoutError):
+            self._known = False  # the request itself reports the outage
+        else:
+            self._known = True
+        self._checked = time.monotonic()
+
+    async def at(self) -> tuple[bool, datetime | None]:
+        """Whether it is known, and when, once the read started for this request is done."""
+        if self._reading is not None:
+            await asyncio.shield(self._reading)
+        return self._known, self._at
 
 
 class ReleaseAwareCacheMiddleware:
@@ -74,26 +89,37 @@ class ReleaseAwareCacheMiddleware:
             await self.app(scope, receive, send)
             return
 
+        database = getattr(scope["app"].state, "database", None)
+        # Content only: health checks and docs must answer whatever the database does.
+        reading = None
+        if database is not None and scope["path"].startswith("/v1/"):
+            reading = self.release.start(database, utcnow())
+
         async def capped_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [
-                    (name, await self._cap(scope, value) if name == b"cache-control" else value)
+                    (name, await self._cap(value) if name == b"cache-control" else value)
                     for name, value in message.get("headers", [])
                 ]
             await send(message)
 
-        await self.app(scope, receive, capped_send)
+        try:
+            await self.app(scope, receive, capped_send)
+        finally:
+            if reading is not None:
+                # Never left running past the request that started it.
+                await asyncio.shield(reading)
 
-    async def _cap(self, scope: Scope, value: bytes) -> bytes:
+    async def _cap(self, value: bytes) -> bytes:
         match = _MAX_AGE.search(value)
-        database = getattr(scope["app"].state, "database", None)
-        if match is None or not value.startswith(b"public") or database is None:
+        if match is None or not value.startswith(b"public"):
             return value
+        known, release = await self.release.at()
         now = utcnow()
-        release = await self.release.at(database, now)
-        if release is None:
+        if known and release is None:
             return value
-        seconds = max(0, math.ceil((release - now).total_seconds()))
+        # Unknown (the database did not answer): let no cache keep it.
+        seconds = 0 if release is None else max(0, math.ceil((release - now).total_seconds()))
         if seconds >= int(match.group(1)):
             return value
         return _MAX_AGE.sub(f"max-age={seconds}".encode(), value, count=1)

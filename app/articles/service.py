@@ -24,11 +24,10 @@ from app.core.pagination import Page
 from app.core.repository import (
     Found,
     Precondition,
-    allocate_slugs,
-    claim_slug,
     ensure_slug_free,
     find_by_ref,
     flush_new_version,
+    insert_with_free_slugs,
     move_slug,
     trash_or_purge,
 )
@@ -83,8 +82,14 @@ async def find_article(
     principal: Principal,
     now: datetime,
     include_deleted: bool = False,
+    for_update: bool = False,
 ) -> Found[Article]:
-    """The article ``ref`` names as this principal may see it; 404 / 410 otherwise."""
+    """The article ``ref`` names as this principal may see it; 404 / 410 otherwise.
+
+    A write takes it ``for_update``: concurrent writers then apply their edits
+    one after the other to the latest version (last writer wins) rather than
+    fail on each other's version bump; If-Match is checked against that latest.
+    """
     # A former slug leads only to what this principal may read: a reader asking
     # for a hidden story's old slug learns what an unknown ref tells (SPEC §3).
     found = await find_by_ref(
@@ -93,6 +98,7 @@ async def find_article(
         ref,
         options=repository.ARTICLE_LOAD,
         moved_where=readable_clause(sees_drafts=principal.sees_drafts, now=now),
+        for_update=for_update,
     )
     article = found.item
     if article is None:
@@ -694,9 +700,9 @@ def check_expiry(published_at: datetime | None, expires_at: datetime | None) -> 
 
 
 def _new_row(
-    values: dict[str, Any], slug: str, *, principal: Principal, now: datetime
+    values: dict[str, Any], slug: str | None, *, principal: Principal, now: datetime
 ) -> dict[str, Any]:
-    """The ``articles`` row of a validated create body."""
+    """The ``articles`` row of a validated create body (a ``None`` slug is given on insert)."""
     published_at = values["published_at"]
     if values["status"] == "published" and published_at is None:
         published_at = now
@@ -746,15 +752,17 @@ async def create_articles(
     if len(set(explicit)) < len(explicit):
         raise Conflict("Two articles of the batch ask for the same slug.")
     await ensure_slug_free(session, Article, *explicit)
-    allocated = iter(
-        await allocate_slugs(
-            session,
-            Article,
-            [make_slug(v["title"], fallback="article") for v in values if v["slug"] is None],
-        )
+    rows = [_new_row(v, v["slug"], principal=principal, now=now) for v in values]
+    await insert_with_free_slugs(
+        session,
+        Article,
+        rows,
+        {
+            i: make_slug(v["title"], fallback="article")
+            for i, v in enumerate(values)
+            if v["slug"] is None
+        },
     )
-    rows = [_new_row(v, v["slug"] or next(allocated), principal=principal, now=now) for v in values]
-    await claim_slug(session, Article, *(row["slug"] for row in rows))
     tags = await tags_service.resolve_tag_map(
         session, [ref for v in values for ref in v["tags"] or []], now=now
     )
@@ -784,7 +792,6 @@ async def create_articles(
     # NULLs are sent as values, so that rows missing different fields still go
     # in one statement.
     for model, model_rows in (
-        (Article, rows),
         (ArticleTag, tag_rows),
         (ArticleAuthor, byline_rows),
         (Mention, mention_rows),

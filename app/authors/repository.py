@@ -7,52 +7,40 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.articles.repository import link_counts
 from app.core.pagination import Page
 from app.core.repository import escape_like, keyset_page
 from app.core.slugs import fold_name
-from app.models import Article, ArticleAuthor, Author
-from app.models.visibility import visible_clause
+from app.models import ArticleAuthor, Author
 
 AuthorSort = Literal["name", "-article_count"]
 
 
-def article_count(now: datetime) -> Any:
-    """Published articles the author has a byline on, as a correlated scalar subquery."""
-    return (
-        select(func.count())
-        .select_from(ArticleAuthor)
-        .join(Article, Article.id == ArticleAuthor.article_id)
-        .where(ArticleAuthor.author_id == Author.id, visible_clause(now))
-        .scalar_subquery()
-    )
+COLUMNS = (
+    Author.id,
+    Author.slug,
+    Author.name,
+    Author.bio,
+    Author.image_url,
+    Author.job_title,
+    Author.urls,
+    Author.created_at,
+    Author.updated_at,
+    Author.version,
+)
 
 
-def columns(now: datetime) -> tuple[Any, ...]:
-    return (
-        Author.id,
-        Author.slug,
-        Author.name,
-        Author.bio,
-        Author.image_url,
-        Author.job_title,
-        Author.urls,
-        article_count(now).label("article_count"),
-        Author.created_at,
-        Author.updated_at,
-        Author.version,
-    )
+async def visible_counts(
+    session: AsyncSession, now: datetime, *, of: uuid.UUID | None = None
+) -> dict[uuid.UUID, int]:
+    """Published articles with a byline of each author that has any (or of author ``of``)."""
+    return await link_counts(session, ArticleAuthor.author_id, now, of=of)
 
 
-async def count_for(session: AsyncSession, author: Author, now: datetime) -> int:
-    return int(await session.scalar(select(article_count(now)).where(Author.id == author.id)) or 0)
-
-
-async def list_page(
-    session: AsyncSession, *, q: str | None, sort: AuthorSort, page: Page, now: datetime
-) -> tuple[list[Any], int, str | None]:
+def list_clauses(q: str | None) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [Author.deleted_at.is_(None)]
     if q and fold_name(q):
         # Typeahead finds the start of any of the name's words: "writ" finds Ann Writer.
@@ -63,15 +51,20 @@ async def list_page(
                 Author.name_key.like(f"% {prefix}%", escape="\\"),
             )
         )
-    key = article_count(now) if sort == "-article_count" else Author.name_key
+    return where
+
+
+async def name_page(
+    session: AsyncSession, *, where: list[ColumnElement[bool]], page: Page
+) -> tuple[list[Any], int, str | None]:
     return await keyset_page(
         session,
         Author,
-        columns=(*columns(now), key.label("sort_key")),
+        columns=(*COLUMNS, Author.name_key.label("sort_key")),
         where=where,
-        sort=sort,
-        key=key,
-        descending=sort == "-article_count",
+        sort="name",
+        key=Author.name_key,
+        descending=False,
         page=page,
     )
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.articles.reads import per_position
 from app.authors import repository
 from app.authors.repository import AuthorSort
 from app.authors.schemas import AuthorCreate
@@ -18,8 +18,8 @@ from app.core.pagination import Page
 from app.core.repository import (
     Found,
     Precondition,
-    allocate_slug,
-    claim_slug,
+    add_with_slug,
+    count_sorted_page,
     ensure_name_free,
     ensure_slug_free,
     find_resource,
@@ -66,6 +66,7 @@ async def find_author(
     principal: Principal,
     now: datetime,
     include_deleted: bool = False,
+    for_update: bool = False,
 ) -> Found[Author]:
     return await find_resource(
         session,
@@ -75,11 +76,12 @@ async def find_author(
         now=now,
         include_deleted=include_deleted,
         label="author",
+        for_update=for_update,
     )
 
 
-def to_dict(row: Any) -> dict[str, Any]:
-    """The public shape of an author, from a row of ``repository.columns``."""
+def to_dict(row: Any, article_count: int) -> dict[str, Any]:
+    """The public shape of an author, from a row of ``repository.COLUMNS`` (or the author)."""
     return {
         "id": row.id,
         "slug": row.slug,
@@ -88,7 +90,7 @@ def to_dict(row: Any) -> dict[str, Any]:
         "image_url": row.image_url,
         "job_title": row.job_title,
         "urls": list(row.urls),
-        "article_count": row.article_count,
+        "article_count": article_count,
         "created_at": row.created_at,
         "updated_at": row.updated_at,
         "version": row.version,
@@ -96,8 +98,8 @@ def to_dict(row: Any) -> dict[str, Any]:
 
 
 async def read_author(session: AsyncSession, author: Author, now: datetime) -> dict[str, Any]:
-    count = await repository.count_for(session, author, now)
-    return to_dict(SimpleNamespace(**_state(author), article_count=count, version=author.version))
+    counts = await repository.visible_counts(session, now, of=author.id)
+    return to_dict(author, counts.get(author.id, 0))
 
 
 def _state(author: Author) -> dict[str, Any]:
@@ -111,31 +113,38 @@ def _state(author: Author) -> dict[str, Any]:
 async def list_authors(
     session: AsyncSession, *, q: str | None, sort: AuthorSort, page: Page, now: datetime
 ) -> tuple[list[dict[str, Any]], int, str | None]:
-    rows, total, next_cursor = await repository.list_page(
-        session, q=q, sort=sort, page=page, now=now
-    )
-    return [to_dict(r) for r in rows], total, next_cursor
+    counts = await per_position.get(session, "author-counts", now, repository.visible_counts)
+    where = repository.list_clauses(q)
+    if sort == "name":
+        rows, total, next_cursor = await repository.name_page(session, where=where, page=page)
+    else:
+        rows, total, next_cursor = await count_sorted_page(
+            session,
+            Author,
+            columns=repository.COLUMNS,
+            where=where,
+            counts=counts,
+            sort=sort,
+            page=page,
+        )
+    return [to_dict(r, counts.get(r.id, 0)) for r in rows], total, next_cursor
 
 
 async def create_author(session: AsyncSession, *, data: AuthorCreate, now: datetime) -> Author:
     await ensure_name_free(session, Author, data.name, None, label="author")
     if data.slug is not None:
         await ensure_slug_free(session, Author, data.slug)
-        slug = data.slug
-    else:
-        slug = await allocate_slug(session, Author, make_slug(data.name, fallback="author"))
-    await claim_slug(session, Author, slug)
     author = Author(
         id=uuid.uuid4(),
         name=" ".join(data.name.split()),
         name_key=fold_name(data.name),
-        slug=slug,
         created_at=now,
         updated_at=now,
         **{name: getattr(data, name) for name in PROFILE},
     )
-    session.add(author)
-    await session.flush()
+    await add_with_slug(
+        session, author, slug=data.slug, base=make_slug(data.name, fallback="author")
+    )
     await _record(session, author, "created")
     return author
 

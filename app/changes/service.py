@@ -6,9 +6,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import event as event_api
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 from app.changes import repository
 from app.changes.repository import Position
@@ -37,14 +40,14 @@ class Event:
     detail: str | None = None
 
 
-async def next_seqs(session: AsyncSession, count: int) -> range:
+def next_seqs(session: Session, count: int) -> range:
     """The feed positions of the next ``count`` events.
 
     One counter row, bumped in the writing transaction, holds its row lock until
     commit: events are numbered in commit order, so a client that has read up
     to N never later finds an event below N.
     """
-    last = await session.scalar(
+    last = session.scalar(
         update(Counter)
         .where(Counter.name == CHANGES_COUNTER)
         .values(value=Counter.value + count)
@@ -55,12 +58,40 @@ async def next_seqs(session: AsyncSession, count: int) -> range:
     return range(int(last) - count + 1, int(last) + 1)
 
 
+# session.info keys: the events a transaction recorded, each with the
+# (sub)transaction it was recorded in, the other counters it moves, and
+# whether the session is listened to.
+_PENDING = "lede.changes.pending"
+_BUMPS = "lede.changes.bumps"
+_LISTENING = "lede.changes.listening"
+
+
+def _listen(session: AsyncSession) -> Any:
+    sync = session.sync_session
+    if not session.info.get(_LISTENING):
+        session.info[_LISTENING] = True
+        event_api.listen(sync, "before_commit", _write_pending)
+        event_api.listen(sync, "after_soft_rollback", _drop_rolled_back)
+    return sync.get_nested_transaction() or sync.get_transaction()
+
+
+def bump_at_commit(session: AsyncSession, counter: str) -> None:
+    """Add one to ``counter`` as the transaction commits (held locked for no longer)."""
+    transaction = _listen(session)
+    session.info.setdefault(_BUMPS, []).append((transaction, counter))
+
+
 async def record_changes(session: AsyncSession, events: Sequence[Event]) -> None:
+    """Note events of this transaction; they are numbered and written as it commits.
+
+    Taking the counter's row lock only at commit keeps it for milliseconds,
+    whatever else the transaction does: a long write does not hold up every
+    other writer (the lock still numbers events in commit order).
+    """
     if not events:
         return
     # Tells a webhook sender in this process, once committed, that there is news.
     session.info[RECORDED] = True
-    seqs = await next_seqs(session, len(events))
     now = utcnow()
     for event in events:
         # A newer event supersedes those still waiting for a publication time (a
@@ -69,24 +100,70 @@ async def record_changes(session: AsyncSession, events: Sequence[Event]) -> None
             await repository.withdraw_pending(
                 session, resource_type=event.resource_type, resource_id=event.resource_id, now=now
             )
-    await session.execute(
-        # NULLs sent as values: one statement whether or not visible_from is set.
-        insert(Change).execution_options(render_nulls=True),
-        [
-            {
-                "seq": seq,
-                "resource_type": event.resource_type,
-                "resource_id": event.resource_id,
-                "event": event.event,
-                "version": event.version,
-                "occurred_at": now,
-                "public": event.public,
-                "visible_from": event.visible_from,
-                "detail": event.detail,
-            }
-            for seq, event in zip(seqs, events, strict=True)
-        ],
-    )
+    transaction = _listen(session)
+    pending: list[tuple[Any, Event, datetime]] = session.info.setdefault(_PENDING, [])
+    pending.extend((transaction, event, now) for event in events)
+
+
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    """Events recorded in a savepoint that was rolled back never happened."""
+
+    def undone(transaction: SessionTransaction | None) -> bool:
+        while transaction is not None:
+            if transaction is previous_transaction:
+                return True
+            transaction = transaction.parent
+        return False
+
+    for key in (_PENDING, _BUMPS):
+        entries = session.info.get(key)
+        if entries:
+            session.info[key] = [entry for entry in entries if not undone(entry[0])]
+
+
+def _write_pending(session: Session) -> None:
+    """Number and insert the transaction's events, as the last thing before it commits.
+
+    A sync session event: SQL runs through the async driver in the calling greenlet.
+    """
+    if session.in_nested_transaction():
+        return
+    pending: list[tuple[Any, Event, datetime]] = session.info.pop(_PENDING, [])
+    # Counters in one order in every transaction: two commits never wait on each other.
+    for counter in sorted({name for _transaction, name in session.info.pop(_BUMPS, [])}):
+        session.execute(
+            update(Counter).where(Counter.name == counter).values(value=Counter.value + 1)
+        )
+    if not pending:
+        return
+    rows = [_row(event, at) for _transaction, event, at in pending]
+    # Within one transaction too, a later event withdraws an earlier scheduled one.
+    for i, row in enumerate(rows):
+        if row["event"] == "created":
+            continue
+        for earlier in rows[:i]:
+            if (earlier["resource_type"], earlier["resource_id"]) == (
+                row["resource_type"],
+                row["resource_id"],
+            ) and (earlier["visible_from"] or row["occurred_at"]) > row["occurred_at"]:
+                earlier["public"] = False
+    for seq, row in zip(next_seqs(session, len(rows)), rows, strict=True):
+        row["seq"] = seq
+    # NULLs sent as values: one statement whether or not visible_from is set.
+    session.execute(insert(Change).execution_options(render_nulls=True), rows)
+
+
+def _row(event: Event, at: datetime) -> dict[str, Any]:
+    return {
+        "resource_type": event.resource_type,
+        "resource_id": event.resource_id,
+        "event": event.event,
+        "version": event.version,
+        "occurred_at": at,
+        "public": event.public,
+        "visible_from": event.visible_from,
+        "detail": event.detail,
+    }
 
 
 async def record_change(

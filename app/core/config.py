@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=600, ge=0)
     redis_url: str | None = None
     cors_origins: list[str] = Field(default_factory=list)
+    # Addresses or networks of the proxies whose X-Forwarded-For names the client.
+    trusted_proxies: list[str] = Field(default_factory=list)
 
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_json: bool = True

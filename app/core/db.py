@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
+import sqlite3
 import time
 from collections import namedtuple
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -10,19 +13,21 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import CompoundSelect, Select, event
+from sqlalchemy import CompoundSelect, Select, event, text
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.util import await_only, greenlet_spawn
 
 from app.core.config import Settings
+from app.core.errors import is_database_unavailable
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -49,6 +54,12 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
     server_settings = {"application_name": "lede"}
     if settings.statement_timeout_ms:
         server_settings["statement_timeout"] = str(settings.statement_timeout_ms)
+    # The server cancels a statement at its timeout; the client gives up one
+    # second later, when only a server that stopped answering is still silent.
+    # A request so costs at most the connect or the statement timeout, plus 1 s.
+    command_timeout = settings.statement_timeout_ms / 1000 + min(
+        1.0, settings.database_timeout_seconds
+    )
     engine = create_async_engine(
         url,
         # Up to twice the pool size, as before, but kept once opened: overflow
@@ -60,8 +71,7 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         connect_args={
             "timeout": settings.database_timeout_seconds,
             # A server that stops answering must not hang a request for ever.
-            "command_timeout": settings.statement_timeout_ms / 1000
-            + settings.database_timeout_seconds,
+            "command_timeout": command_timeout,
             "server_settings": server_settings,
         },
     )
@@ -70,8 +80,10 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
 
 
 # A pooled connection unused for this long is asked whether the server still
-# holds it before it is handed out.
+# holds it before it is handed out; a server that takes longer than
+# PING_SECONDS to answer that is taken as gone (the pool connects anew).
 IDLE_CHECK_SECONDS = 1.0
+PING_SECONDS = 1.0
 
 
 def _drop_closed_connections(engine: AsyncEngine) -> None:
@@ -89,6 +101,22 @@ def _drop_closed_connections(engine: AsyncEngine) -> None:
         if record is not None:
             record.info["idle_since"] = time.monotonic()
 
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def on_error(context: Any) -> None:
+        # The client's command timeout fired: the server stopped answering. Drop
+        # the connection rather than wait as long again for its ROLLBACK.
+        if isinstance(context.original_exception, TimeoutError):
+            context.is_disconnect = True
+
+    @event.listens_for(engine.sync_engine, "invalidate")
+    def on_invalidate(dbapi_connection: Any, _record: Any, exception: Any) -> None:
+        # Dropped for an error, it may be talking to a server that stopped
+        # answering: cut it now, not after the driver's graceful close times
+        # out too. A cancelled request's connection (CancelledError is no
+        # Exception) closes gracefully, which ends the server's work on it.
+        if isinstance(exception, Exception):
+            dbapi_connection.driver_connection.terminate()
+
     @event.listens_for(engine.sync_engine, "checkout")
     def on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         if dbapi_connection.driver_connection.is_closed():
@@ -96,20 +124,18 @@ def _drop_closed_connections(engine: AsyncEngine) -> None:
         idle_since = record.info.get("idle_since")
         if idle_since is None or time.monotonic() - idle_since < IDLE_CHECK_SECONDS:
             return
-        dialect = engine.dialect
         try:
-            dialect.do_ping(dbapi_connection)
-        except dialect.loaded_dbapi.Error as exc:
-            if dialect.is_disconnect(exc, dbapi_connection, None):
-                raise DisconnectionError("The server closed this connection.") from exc
-            raise
+            await_only(dbapi_connection.driver_connection.fetchrow(";", timeout=PING_SECONDS))
+        except Exception as exc:  # whatever the reason, this connection cannot serve
+            raise DisconnectionError("The server did not answer on this connection.") from exc
 
 
 def _configure_sqlite(engine: AsyncEngine, settings: Settings) -> None:
     busy_ms = int(settings.database_timeout_seconds * 1000)
+    limit = settings.statement_timeout_ms / 1000
 
     @event.listens_for(engine.sync_engine, "connect")
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def on_connect(dbapi_connection: Any, record: Any) -> None:
         # Let SQLAlchemy, not the driver, say when a transaction begins, so that a
         # writing transaction can take the write lock up front (BEGIN IMMEDIATE):
         # a deferred one that reads then writes fails with "database is locked"
@@ -120,12 +146,76 @@ def _configure_sqlite(engine: AsyncEngine, settings: Settings) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        # As https://sqlite.org/lang_analyze.html advises for every connection:
+        # planner statistics kept fresh, at a bounded cost.
+        cursor.execute("PRAGMA analysis_limit=400")
+        cursor.execute("PRAGMA optimize=0x10002")
         cursor.close()
+        if limit:
+            # The statement timeout PostgreSQL has: SQLite asks this handler
+            # every few thousand steps, and a true answer interrupts the statement.
+            started = record.info[_STARTED] = [math.inf]
+            await_only(
+                dbapi_connection.driver_connection.set_progress_handler(
+                    lambda: time.monotonic() - started[0] > limit, 4000
+                )
+            )
+
+    if limit:
+
+        @event.listens_for(engine.sync_engine, "before_cursor_execute")
+        def start_clock(conn: Any, *_args: Any) -> None:
+            conn.info[_STARTED][0] = time.monotonic()
+
+        @event.listens_for(engine.sync_engine, "after_cursor_execute")
+        def stop_clock(conn: Any, *_args: Any) -> None:
+            conn.info[_STARTED][0] = math.inf
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
         immediate = connection.get_execution_options().get("sqlite_immediate", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+# Connection-record key: when the running statement started (SQLite).
+_STARTED = "lede.statement_started"
+# Session key: the transaction that holds this process's SQLite write turn.
+_TURN = "lede.write_turn"
+
+
+def _taking_turns(timeout: float) -> type[Session]:
+    """Sessions whose transactions take the SQLite write lock in turn, first come first served.
+
+    SQLite's own wait for its lock (the busy timeout) polls, with growing
+    sleeps: a writer that commits and begins again at once, as a long bulk
+    does between chunks, can keep a waiting writer out until it gives up. In
+    this process writers queue instead; other processes still meet the busy
+    timeout. The wait is as bounded as that timeout, then "database is locked".
+    """
+    turn = asyncio.Lock()
+
+    class TakingTurns(Session):
+        pass
+
+    @event.listens_for(TakingTurns, "after_transaction_create")
+    def wait_for_turn(session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is not None:
+            return
+        try:
+            await_only(asyncio.wait_for(turn.acquire(), timeout))
+        except TimeoutError:
+            raise OperationalError(
+                "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+            ) from None
+        session.info[_TURN] = transaction
+
+    @event.listens_for(TakingTurns, "after_transaction_end")
+    def end_turn(session: Session, transaction: SessionTransaction) -> None:
+        if session.info.get(_TURN) is transaction:
+            del session.info[_TURN]
+            turn.release()
+
+    return TakingTurns
 
 
 @dataclass(slots=True)
@@ -152,10 +242,17 @@ class Database:
             else engine
         )
         writer_bind = engine.execution_options(sqlite_immediate=True)
+        writer_class = (
+            _taking_turns(settings.database_timeout_seconds)
+            if engine.dialect.name == "sqlite"
+            else Session
+        )
         return cls(
             engine=engine,
             read_engine=read_engine,
-            writer=async_sessionmaker(writer_bind, expire_on_commit=False),
+            writer=async_sessionmaker(
+                writer_bind, expire_on_commit=False, sync_session_class=writer_class
+            ),
             reader=async_sessionmaker(read_engine, expire_on_commit=False),
             primary_reader=async_sessionmaker(engine, expire_on_commit=False),
             request_reader=async_sessionmaker(_request_reads(read_engine), expire_on_commit=False),
@@ -167,6 +264,15 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    async def gather_statistics(self) -> None:
+        """Refresh the planner's statistics, after writes that changed the tables' sizes.
+
+        Without them both databases plan the first queries after a large import
+        as if the tables were empty (scans where an index serves).
+        """
+        async with self.writer() as session, session.begin():
+            await session.execute(text("ANALYZE"))
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -211,8 +317,13 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             yield session
             if writing:
                 await session.commit()
-        except BaseException:
-            await session.rollback()
+        except BaseException as exc:
+            if is_database_unavailable(exc):
+                # Not a ROLLBACK on a connection that stopped answering: that
+                # would wait as long again. Dropped, it cannot be reused.
+                await session.invalidate()
+            else:
+                await session.rollback()
             raise
 
 

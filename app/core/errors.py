@@ -303,7 +303,12 @@ def is_database_unavailable(exc: BaseException) -> bool:
     }:
         return True
     message = str(original).lower()
-    return "database is locked" in message or "unable to open database" in message
+    # "interrupted": SQLite's statement timeout (the progress handler), as
+    # QueryCanceledError is PostgreSQL's.
+    return any(
+        cause in message
+        for cause in ("database is locked", "unable to open database", "interrupted")
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -6,17 +6,21 @@ Fixed one-minute windows; answers carry RateLimit-Limit / -Remaining / -Reset
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from typing import Protocol
 
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import problem_response
+from app.core.security import bearer_token, lookup_key
 
 WINDOW_SECONDS = 60
 log = structlog.get_logger("lede.ratelimit")
@@ -49,13 +53,45 @@ class MemoryCounter:
         self._counts.clear()
 
 
+# A Redis that failed is left alone this long (this worker counts in memory
+# meanwhile), and its failure logged at most once in it.
+BREAK_SECONDS = 5.0
+REDIS_TIMEOUT_SECONDS = 0.25
+
+
 class RedisCounter:
-    """Counts shared by every worker through Redis."""
+    """Counts shared by every worker through Redis, with a circuit breaker.
+
+    A Redis that hangs or refuses costs one request at most REDIS_TIMEOUT_SECONDS
+    (no retries); then, for BREAK_SECONDS, requests are counted in memory, per
+    worker, and not one of them waits for Redis.
+    """
 
     def __init__(self, url: str) -> None:
-        self._redis = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._redis = Redis.from_url(
+            url,
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            retry=Retry(NoBackoff(), 0),
+        )
+        self._fallback = MemoryCounter()
+        self._closed_until = -math.inf
 
     async def hit(self, key: str, window: int) -> int:
+        now = time.monotonic()
+        if now >= self._closed_until:
+            try:
+                return await self._hit(key, window)
+            except (RedisError, OSError) as exc:
+                self._closed_until = now + BREAK_SECONDS
+                log.warning(
+                    "rate_limit_redis_unavailable",
+                    error=str(exc) or type(exc).__name__,
+                    counting_in_memory_for_seconds=BREAK_SECONDS,
+                )
+        return await self._fallback.hit(key, window)
+
+    async def _hit(self, key: str, window: int) -> int:
         name = f"lede:ratelimit:{window}:{key}"
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.incr(name)
@@ -67,10 +103,23 @@ class RedisCounter:
         await self._redis.aclose()
 
 
-def client_key(scope: Scope) -> str:
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            return "key:" + hashlib.sha256(value).hexdigest()[:32]
+async def client_key(scope: Scope) -> str:
+    """Whose bucket a request counts against: its API key, once validated, else its address.
+
+    A made-up token counts against the address it came from, so rotating
+    tokens gets no fresh buckets. The address is the peer's, or the one a
+    trusted proxy forwarded (``LEDE_TRUSTED_PROXIES``).
+    """
+    header = Headers(scope=scope).get("authorization")
+    database = getattr(scope["app"].state, "database", None)
+    token = bearer_token(header) if header is not None else None
+    if token is not None and database is not None:
+        try:
+            principal = await lookup_key(database, token)
+        except (SQLAlchemyError, OSError):
+            principal = None  # the request itself reports the outage
+        if principal is not None:
+            return principal.scope
     client = scope.get("client")
     return f"ip:{client[0] if client else 'unknown'}"
 
@@ -88,13 +137,7 @@ class RateLimitMiddleware:
         now = time.time()
         window = int(now // WINDOW_SECONDS)
         reset = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
-        try:
-            count = await self.counter.hit(client_key(scope), window)
-        except (RedisError, OSError) as exc:
-            # A rate limiter that is down must not take the API down with it.
-            log.warning("rate_limit_unavailable", error=str(exc))
-            await self.app(scope, receive, send)
-            return
+        count = await self.counter.hit(await client_key(scope), window)
         headers = [
             (b"ratelimit-limit", str(self.limit).encode()),
             (b"ratelimit-remaining", str(max(0, self.limit - count)).encode()),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -102,18 +103,24 @@ async def find_resource(
     now: datetime,
     include_deleted: bool,
     label: str,
+    for_update: bool = False,
 ) -> Found[M]:
     """A tag, entity or author by ``ref`` as this principal may see it.
 
     404 when unknown; 410 when trashed, unless an editor asks with
     ``include_deleted``. A tag or an entity that readers do not see yet
     (``models.visibility``) answers them as an unknown ref, under a former
-    slug too, and so does one trashed before they ever saw it.
+    slug too, and so does one trashed before they ever saw it. A write takes
+    it ``for_update``, so concurrent writers apply their edits in turn.
     """
     sees_drafts = principal.sees_drafts
     waits = not sees_drafts and issubclass(model, (Tag, Entity))
     found = await find_by_ref(
-        session, model, ref, moved_where=public_clause(model, now) if waits else true()
+        session,
+        model,
+        ref,
+        moved_where=public_clause(model, now) if waits else true(),
+        for_update=for_update,
     )
     item: Any = found.item
     if item is None and found.moved_to is None:
@@ -156,6 +163,58 @@ async def allocate_slugs(session: AsyncSession, model: type[M], bases: Sequence[
 async def allocate_slug(session: AsyncSession, model: type[M], base: str) -> str:
     """``base``, or ``base-2``, ``base-3``… whichever no other resource holds."""
     return (await allocate_slugs(session, model, [base]))[0]
+
+
+# Concurrent creators of one slug each take the next free one after the
+# others commit: a burst of this many with one title still all succeed.
+SLUG_ATTEMPTS = 64
+
+
+async def insert_with_free_slugs(
+    session: AsyncSession, model: type[M], rows: list[dict[str, Any]], bases: dict[int, str]
+) -> None:
+    """Insert ``rows``, giving ``rows[i]`` the first free slug of ``bases[i]``.
+
+    Another transaction may take the same slug between the look-up and the
+    insert (PostgreSQL; SQLite has one writer at a time): the insert is then
+    undone alone, and retried with the slugs free once that one committed.
+    """
+    slugs = await allocate_slugs(session, model, list(bases.values()))
+    for _attempt in range(SLUG_ATTEMPTS):
+        for i, slug in zip(bases, slugs, strict=True):
+            rows[i]["slug"] = slug
+        try:
+            async with session.begin_nested():
+                await session.execute(insert(model).execution_options(render_nulls=True), rows)
+        except IntegrityError:
+            fresh = await allocate_slugs(session, model, list(bases.values()))
+            if fresh == slugs:
+                raise  # not a slug taken meanwhile
+            slugs = fresh
+            continue
+        await claim_slug(session, model, *(row["slug"] for row in rows))
+        return
+    raise Conflict("Too many writers want these slugs at once: retry the request.")
+
+
+async def add_with_slug(session: AsyncSession, item: M, *, slug: str | None, base: str) -> None:
+    """Add ``item`` with ``slug``, else the first free one of ``base`` (retried on a clash)."""
+    model = type(item)
+    chosen = slug or await allocate_slug(session, model, base)
+    for _attempt in range(SLUG_ATTEMPTS):
+        item.slug = chosen
+        try:
+            async with session.begin_nested():
+                session.add(item)
+        except IntegrityError:
+            fresh = chosen if slug else await allocate_slug(session, model, base)
+            if fresh == chosen:
+                raise
+            chosen = fresh
+            continue
+        await claim_slug(session, model, chosen)
+        return
+    raise Conflict("Too many writers want this slug at once: retry the request.")
 
 
 async def ensure_slug_free(
@@ -205,6 +264,17 @@ async def claim_slug(session: AsyncSession, model: type[M], *slugs: str) -> None
             SlugRedirect.resource_type == resource_type(model), SlugRedirect.slug.in_(slugs)
         )
     )
+
+
+async def lock_name(session: AsyncSession, name: str) -> None:
+    """Make other transactions that lock ``name`` wait until this one ends.
+
+    For what no unique index guards (an entity is unique by name *and* type):
+    a writer that finds nothing takes the lock and looks again. SQLite needs
+    none: its writers take turns.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(name, 0))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +353,87 @@ async def keyset_page(
             sort, [value.isoformat() if isinstance(value, datetime) else value, str(last.id)]
         )
     return rows, total, next_cursor
+
+
+Keyed = tuple[Any, uuid.UUID]
+
+
+def by_int_id(keyed: Keyed) -> tuple[Any, int]:
+    """The order of ``(key, id)`` pairs, compared as integers: ties on the key (many
+    items share a count) are then settled in C, not in ``UUID.__lt__``."""
+    return keyed[0], keyed[1].int
+
+
+def sorted_page(
+    ascending: Sequence[Keyed], *, sort: str, page: Page
+) -> tuple[list[uuid.UUID], str | None]:
+    """One page, largest first, of ids sorted as ``(key, id)`` pairs; the next cursor.
+
+    For orders kept in memory (counts cached per change-feed position); cursors
+    are those ``keyset_page`` makes, so an order can move between the two.
+    """
+    end = len(ascending)
+    if page.cursor is not None:
+        raw_value, raw_id = decode_cursor(page.cursor, sort, 2)
+        try:
+            last: Keyed = (_parse_key(ascending, raw_value), uuid.UUID(str(raw_id)))
+            end = bisect.bisect_left(ascending, last)
+        except (ValueError, TypeError):
+            raise invalid(["query", "cursor"], "The cursor is not valid.") from None
+    elif page.offset:
+        end = max(0, end - page.offset)
+    chosen = ascending[max(0, end - page.limit) : end][::-1]
+    next_cursor = None
+    if end > page.limit:
+        value, last_id = chosen[-1]
+        next_cursor = encode_cursor(
+            sort, [value.isoformat() if isinstance(value, datetime) else value, str(last_id)]
+        )
+    return [item_id for _key, item_id in chosen], next_cursor
+
+
+async def listed_ids(
+    session: AsyncSession, model: type[Any], where: Sequence[ColumnElement[bool]]
+) -> list[uuid.UUID]:
+    return list((await session.scalars(select(model.id).where(*where))).all())
+
+
+async def rows_by_ids(
+    session: AsyncSession, model: type[Any], columns: Sequence[Any], ids: Sequence[uuid.UUID]
+) -> list[Any]:
+    """The rows of these items, in the order given."""
+    if not ids:
+        return []
+    rows = {row.id: row for row in await session.execute(select(*columns).where(model.id.in_(ids)))}
+    return [rows[i] for i in ids if i in rows]
+
+
+async def count_sorted_page(
+    session: AsyncSession,
+    model: type[Any],
+    *,
+    columns: Sequence[Any],
+    where: Sequence[ColumnElement[bool]],
+    counts: dict[uuid.UUID, int],
+    sort: str,
+    page: Page,
+) -> tuple[list[Any], int, str | None]:
+    """A page of the listed items, most published articles first, from counts kept in
+    memory (``articles.repository.link_counts``) rather than counted per row; the total,
+    the next cursor."""
+    listed = sorted(
+        ((counts.get(i, 0), i) for i in await listed_ids(session, model, where)), key=by_int_id
+    )
+    ids, next_cursor = sorted_page(listed, sort=sort, page=page)
+    return await rows_by_ids(session, model, columns, ids), len(listed), next_cursor
+
+
+def _parse_key(ascending: Sequence[Keyed], raw: Any) -> Any:
+    if ascending and isinstance(ascending[0][0], datetime):
+        return parse_utc(str(raw))
+    if not isinstance(raw, int):
+        raise TypeError("cursor value of the wrong type")
+    return raw
 
 
 def _cursor_value(key: Any, raw: Any) -> Any:
@@ -377,24 +528,20 @@ async def _create_named(
 ) -> N:
     """Create a resource met in an article, or take the one a concurrent writer just created."""
     await session.flush()
-    for _attempt in range(3):
-        item = model()
-        item.id = uuid.uuid4()
-        item.name = " ".join(name.split())
-        item.name_key = fold_name(name)
-        item.slug = await allocate_slug(session, model, make_slug(name, fallback=label))
-        try:
-            # Only this insert is undone if another transaction got there first.
-            async with session.begin_nested():
-                session.add(item)
-        except IntegrityError:
-            existing = await find_named(session, model, [fold_name(name)])
-            if existing:
-                return existing[0]
-            continue
-        await on_created(item)
-        return item
-    raise Conflict(f"Could not create the {label} {name!r}: retry the request.")
+    item = model()
+    item.id = uuid.uuid4()
+    item.name = " ".join(name.split())
+    item.name_key = fold_name(name)
+    try:
+        # Only this insert is undone if another transaction got there first.
+        await add_with_slug(session, item, slug=None, base=make_slug(name, fallback=label))
+    except IntegrityError:
+        existing = await find_named(session, model, [fold_name(name)])
+        if existing:
+            return existing[0]
+        raise
+    await on_created(item)
+    return item
 
 
 async def ensure_name_free(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -11,7 +13,7 @@ from fastapi import Depends, Request
 from sqlalchemy import select
 
 from app.core.config import Settings, get_settings
-from app.core.db import get_database
+from app.core.db import Database, get_database
 from app.core.errors import Forbidden, Unauthorized
 from app.models import ApiKey
 
@@ -52,20 +54,75 @@ def hash_key(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-_cache: dict[str, tuple[float, Principal | None]] = {}
+# Every key Lede makes: the prefix and 32 random bytes, base64url. Anything
+# else cannot be a key, and is refused without asking the database.
+KEY_PREFIX = "lede_"
+_KEY_SHAPE = re.compile(rf"{KEY_PREFIX}[A-Za-z0-9_-]{{43}}")
+
+
+def bearer_token(header: str) -> str | None:
+    """The token of ``Authorization: Bearer <token>``, or None.
+
+    RFC 7235: the scheme is case-insensitive and spaces around the token do
+    not matter, so ``bearer  <key>`` is the same key, for the rate limit too.
+    """
+    parts = header.split(None, 1)
+    if len(parts) != 2 or parts[0].lower() != "bearer" or len(parts[1].split()) != 1:
+        return None
+    return parts[1].strip()
+
+
+class KeyCache:
+    """Keys looked up lately, each trusted for KEY_CACHE_SECONDS.
+
+    Least recently used entries go first once full. Unknown tokens are kept
+    apart, so that made-up ones, however many, never push out real keys.
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._known: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+        self._unknown: OrderedDict[str, float] = OrderedDict()
+
+    def get(self, digest: str, now: float) -> tuple[bool, Principal | None]:
+        """(found, principal): found with None is an unknown token."""
+        known = self._known.get(digest)
+        if known is not None and known[0] > now:
+            self._known.move_to_end(digest)
+            return True, known[1]
+        until = self._unknown.get(digest)
+        if until is not None and until > now:
+            return True, None
+        return False, None
+
+    def put(self, digest: str, principal: Principal | None, until: float) -> None:
+        entries: OrderedDict[str, Any] = self._unknown if principal is None else self._known
+        entries[digest] = until if principal is None else (until, principal)
+        entries.move_to_end(digest)
+        while len(entries) > self.size:
+            entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._known.clear()
+        self._unknown.clear()
+
+
+_cache = KeyCache()
 
 
 def forget_cached_keys() -> None:
     _cache.clear()
 
 
-async def _lookup(request: Request, raw: str) -> Principal | None:
+async def lookup_key(database: Database, raw: str) -> Principal | None:
+    """The principal a key stands for; None if it is unknown or revoked."""
+    if not _KEY_SHAPE.fullmatch(raw):
+        return None
     digest = hash_key(raw)
     now = time.monotonic()
-    hit = _cache.get(digest)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    database = get_database(request)
+    found, principal = _cache.get(digest, now)
+    if found:
+        return principal
     # The primary: a key just made or revoked may not have reached a replica.
     async with database.primary_reader() as session:
         row = (
@@ -76,9 +133,7 @@ async def _lookup(request: Request, raw: str) -> Principal | None:
             )
         ).first()
     principal = None if row is None else Principal(role=row.role, key_id=str(row.id), name=row.name)
-    if len(_cache) > 10_000:
-        _cache.clear()
-    _cache[digest] = (now + KEY_CACHE_SECONDS, principal)
+    _cache.put(digest, principal, now + KEY_CACHE_SECONDS)
     return principal
 
 
@@ -93,10 +148,10 @@ async def get_principal(request: Request) -> Principal:
             raise Unauthorized("This Lede requires an API key for every request.")
         principal = ANONYMOUS
     else:
-        scheme, _, raw = header.partition(" ")
-        if scheme.lower() != "bearer" or not raw.strip():
+        raw = bearer_token(header)
+        if raw is None:
             raise Unauthorized("Send the API key as 'Authorization: Bearer <key>'.")
-        found = await _lookup(request, raw.strip())
+        found = await lookup_key(get_database(request), raw)
         if found is None:
             raise Unauthorized("The API key is unknown or has been revoked.")
         principal = found

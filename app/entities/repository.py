@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Collection, Iterator, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,37 +21,22 @@ EntitySort = Literal["-article_count", "name", "-last_seen"]
 EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 
 
-def _mention_stat(aggregate: Any, now: datetime, *more: ColumnElement[bool]) -> Any:
-    return (
-        select(aggregate)
-        .select_from(Mention)
-        .join(Article, Article.id == Mention.article_id)
-        .where(Mention.entity_id == Entity.id, visible_clause(now), *more)
-        .scalar_subquery()
-    )
+BASE_COLUMNS = (
+    Entity.id,
+    Entity.slug,
+    Entity.name,
+    Entity.type,
+    Entity.aliases,
+    Entity.description,
+    Entity.external_ids,
+    Entity.created_at,
+    Entity.updated_at,
+    Entity.version,
+)
 
 
-def columns(now: datetime) -> tuple[Any, ...]:
-    return (
-        Entity.id,
-        Entity.slug,
-        Entity.name,
-        Entity.type,
-        Entity.aliases,
-        Entity.description,
-        Entity.external_ids,
-        _mention_stat(func.count(), now).label("article_count"),
-        _mention_stat(func.count(), now, Mention.salience == "about").label("about_count"),
-        _mention_stat(func.min(Article.published_at), now).label("first_seen"),
-        _mention_stat(func.max(Article.published_at), now).label("last_seen"),
-        Entity.created_at,
-        Entity.updated_at,
-        Entity.version,
-    )
-
-
-async def read_row(session: AsyncSession, entity_id: uuid.UUID, now: datetime) -> Any:
-    return (await session.execute(select(*columns(now)).where(Entity.id == entity_id))).one()
+async def read_row(session: AsyncSession, entity_id: uuid.UUID) -> Any:
+    return (await session.execute(select(*BASE_COLUMNS).where(Entity.id == entity_id))).one()
 
 
 async def find_by_name_keys(session: AsyncSession, keys: Sequence[str]) -> list[tuple[str, Entity]]:
@@ -65,16 +50,47 @@ async def find_by_name_keys(session: AsyncSession, keys: Sequence[str]) -> list[
     return [(row[0], row[1]) for row in (await session.execute(statement)).all()]
 
 
-async def list_page(
-    session: AsyncSession,
-    *,
-    q: str | None,
-    type_: str | None,
-    sort: EntitySort,
-    page: Page,
-    now: datetime,
-    sees_drafts: bool,
-) -> tuple[list[Any], int, str | None]:
+class Stats(NamedTuple):
+    """What published articles say of an entity."""
+
+    article_count: int
+    about_count: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+
+
+UNSEEN = Stats(0, 0, None, None)
+
+
+async def visible_stats(
+    session: AsyncSession, now: datetime, *, of: uuid.UUID | None = None
+) -> dict[uuid.UUID, Stats]:
+    """The :class:`Stats` of every entity published articles mention (or of entity ``of``)."""
+    statement = (
+        select(
+            Mention.entity_id,
+            func.count(),
+            func.count().filter(Mention.salience == "about"),
+            func.min(Article.published_at),
+            func.max(Article.published_at),
+        )
+        .join(Article, Article.id == Mention.article_id)
+        .where(visible_clause(now))
+        .group_by(Mention.entity_id)
+    )
+    if of is not None:
+        statement = statement.where(Mention.entity_id == of)
+    rows = await session.execute(statement)
+    return {
+        entity_id: Stats(int(n), int(about), first, last)
+        for entity_id, n, about, first, last in rows.all()
+    }
+
+
+def list_clauses(
+    q: str | None, type_: str | None, *, now: datetime, sees_drafts: bool
+) -> list[ColumnElement[bool]]:
+    """The entities a list shows: editors every live one, readers the public ones."""
     where = [Entity.deleted_at.is_(None) if sees_drafts else public_clause(Entity, now)]
     if type_ is not None:
         where.append(Entity.type == type_)
@@ -86,21 +102,21 @@ async def list_page(
                 )
             )
         )
-    key: Any
-    if sort == "-article_count":
-        key = _mention_stat(func.count(), now)
-    elif sort == "-last_seen":
-        key = func.coalesce(_mention_stat(func.max(Article.published_at), now), EPOCH)
-    else:
-        key = func.lower(Entity.name)
+    return where
+
+
+async def name_page(
+    session: AsyncSession, *, where: list[ColumnElement[bool]], page: Page
+) -> tuple[list[Any], int, str | None]:
+    key = func.lower(Entity.name)
     return await keyset_page(
         session,
         Entity,
-        columns=(*columns(now), key.label("sort_key")),
+        columns=(*BASE_COLUMNS, key.label("sort_key")),
         where=where,
-        sort=sort,
+        sort="name",
         key=key,
-        descending=sort != "name",
+        descending=False,
         page=page,
     )
 

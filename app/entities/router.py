@@ -194,7 +194,10 @@ async def merge_entity(
     idempotency: IdempotencyDep,
 ) -> Response:
     """Merge this entity into another (admin): mentions, names and external ids move there."""
-    item = current(await service.find_entity(session, ref, principal=principal, now=now), ref)
+    item = current(
+        await service.find_entity(session, ref, principal=principal, now=now, for_update=True),
+        ref,
+    )
     target = await service.merge_entity(
         session, item, into=data.into, precondition=precondition, now=now
     )

@@ -7,34 +7,39 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.articles.reads import per_position
 from app.articles.schemas import MentionIn
-from app.changes.service import MERGED, record_change
+from app.changes.service import MERGED, bump_at_commit, record_change
 from app.core.errors import Conflict, NotFound, field_error, invalid
 from app.core.pagination import Page, decode_cursor, encode_cursor
 from app.core.repository import (
     Found,
+    Keyed,
     Precondition,
-    allocate_slug,
-    claim_slug,
+    add_with_slug,
+    by_int_id,
     ensure_slug_free,
     find_by_ref,
     find_resource,
     flush_new_version,
+    listed_ids,
+    lock_name,
     move_slug,
     remember_old_slug,
+    rows_by_ids,
+    sorted_page,
     trash_or_purge,
 )
 from app.core.schemas import as_utc
 from app.core.security import Principal
 from app.core.slugs import fold_name, is_uuid, make_slug
 from app.entities import repository
-from app.entities.repository import ENTITIES_COUNTER, EntitySort
+from app.entities.repository import ENTITIES_COUNTER, EPOCH, UNSEEN, EntitySort, Stats
 from app.entities.schemas import EntityCreate
 from app.linking import service as linking_service
-from app.models import Counter, Entity, EntityName
+from app.models import Entity, EntityName
 from app.models.visibility import announced
 
 
@@ -50,13 +55,6 @@ def _set_names(entity: Entity) -> None:
         if key and key not in rows:
             rows[key] = EntityName(name_key=key, name=name, is_alias=i > 0)
     entity.names = list(rows.values())
-
-
-async def bump_entity_set_version(session: AsyncSession) -> None:
-    """Tell every worker's matcher that the set of entity names changed."""
-    await session.execute(
-        update(Counter).where(Counter.name == ENTITIES_COUNTER).values(value=Counter.value + 1)
-    )
 
 
 def _clean_aliases(name: str, aliases: Sequence[str]) -> list[str]:
@@ -84,7 +82,8 @@ async def _record(
         visible_from=visible_from,
         detail=detail,
     )
-    await bump_entity_set_version(session)
+    # Tells every worker's matcher that the set of entity names changed.
+    bump_at_commit(session, ENTITIES_COUNTER)
     linking_service.note_entity_change(session, entity.id)
 
 
@@ -109,13 +108,8 @@ async def create_entity(
     await _ensure_unique(session, data.name, data.type, None)
     if data.slug is not None:
         await ensure_slug_free(session, Entity, data.slug)
-        slug = data.slug
-    else:
-        slug = await allocate_slug(session, Entity, make_slug(data.name, fallback="entity"))
-    await claim_slug(session, Entity, slug)
     entity = Entity(
         id=uuid.uuid4(),
-        slug=slug,
         name=data.name,
         type=data.type,
         aliases=_clean_aliases(data.name, data.aliases),
@@ -126,8 +120,9 @@ async def create_entity(
         public_from=now if public else None,
     )
     _set_names(entity)
-    session.add(entity)
-    await session.flush()
+    await add_with_slug(
+        session, entity, slug=data.slug, base=make_slug(data.name, fallback="entity")
+    )
     await _record(session, entity, "created", now)
     return entity
 
@@ -196,6 +191,7 @@ async def find_entity(
     principal: Principal,
     now: datetime,
     include_deleted: bool = False,
+    for_update: bool = False,
 ) -> Found[Entity]:
     try:
         return await find_resource(
@@ -206,6 +202,7 @@ async def find_entity(
             now=now,
             include_deleted=include_deleted,
             label="entity",
+            for_update=for_update,
         )
     except NotFound:
         # The id of an entity merged into another answers like a former slug.
@@ -233,7 +230,8 @@ async def _live_by_ref(session: AsyncSession, ref: str) -> Entity | None:
     return entity if entity is not None and entity.deleted_at is None else None
 
 
-def to_dict(row: Any) -> dict[str, Any]:
+def to_dict(row: Any, stats: Stats) -> dict[str, Any]:
+    """An entity's JSON: its row, and what published articles say of it."""
     return {
         "id": row.id,
         "slug": row.slug,
@@ -242,10 +240,10 @@ def to_dict(row: Any) -> dict[str, Any]:
         "aliases": row.aliases,
         "description": row.description,
         "external_ids": row.external_ids,
-        "article_count": row.article_count,
-        "about_count": row.about_count,
-        "first_seen": row.first_seen,
-        "last_seen": row.last_seen,
+        "article_count": stats.article_count,
+        "about_count": stats.about_count,
+        "first_seen": stats.first_seen,
+        "last_seen": stats.last_seen,
         "created_at": row.created_at,
         "updated_at": row.updated_at,
         "version": row.version,
@@ -253,7 +251,8 @@ def to_dict(row: Any) -> dict[str, Any]:
 
 
 async def read_entity(session: AsyncSession, entity: Entity, now: datetime) -> dict[str, Any]:
-    return to_dict(await repository.read_row(session, entity.id, now))
+    stats = await repository.visible_stats(session, now, of=entity.id)
+    return to_dict(await repository.read_row(session, entity.id), stats.get(entity.id, UNSEEN))
 
 
 async def list_entities(
@@ -266,10 +265,32 @@ async def list_entities(
     now: datetime,
     sees_drafts: bool,
 ) -> tuple[list[dict[str, Any]], int, str | None]:
-    rows, total, next_cursor = await repository.list_page(
-        session, q=q, type_=type_, sort=sort, page=page, now=now, sees_drafts=sees_drafts
-    )
-    return [to_dict(r) for r in rows], total, next_cursor
+    stats = await per_position.get(session, "entity-stats", now, repository.visible_stats)
+    where = repository.list_clauses(q, type_, now=now, sees_drafts=sees_drafts)
+    if sort == "name":
+        rows, total, next_cursor = await repository.name_page(session, where=where, page=page)
+    else:
+        listed = await _sorted(session, where, sort, stats)
+        ids, next_cursor = sorted_page(listed, sort=sort, page=page)
+        rows = await rows_by_ids(session, Entity, repository.BASE_COLUMNS, ids)
+        total = len(listed)
+    return [to_dict(r, stats.get(r.id, UNSEEN)) for r in rows], total, next_cursor
+
+
+async def _sorted(
+    session: AsyncSession,
+    where: list[Any],
+    sort: EntitySort,
+    stats: dict[uuid.UUID, Stats],
+) -> list[Keyed]:
+    """The listed entities as (sort key, id), ascending."""
+    keyed: list[Keyed] = []
+    for entity_id in await listed_ids(session, Entity, where):
+        found = stats.get(entity_id, UNSEEN)
+        key = found.article_count if sort == "-article_count" else found.last_seen or EPOCH
+        keyed.append((key, entity_id))
+    keyed.sort(key=by_int_id)
+    return keyed
 
 
 async def resolve_entities(
@@ -286,20 +307,17 @@ async def resolve_entities(
                 raise invalid(["body", "entities", i], f"No entity {key!r}.")
         else:
             assert ref.name is not None
-            matches = [
-                e for _k, e in await repository.find_by_name_keys(session, [fold_name(ref.name)])
-            ]
-            if ref.type is not None:
-                matches = [e for e in matches if e.type == ref.type]
-            if matches:
-                entity = matches[0]
-            elif ref.type is None:
+            entity = await _named(session, ref.name, ref.type)
+            if entity is None and ref.type is None:
                 raise invalid(
                     ["body", "entities", i, "type"],
                     f"No entity named {ref.name!r}; give its type to create it.",
                 )
-            else:
-                entity = await create_entity(
+            if entity is None:
+                assert ref.type is not None
+                # Writers naming the same new entity at once make one, not one each.
+                await lock_name(session, f"entities:{ref.type}:{fold_name(ref.name)}")
+                entity = await _named(session, ref.name, ref.type) or await create_entity(
                     session,
                     data=EntityCreate(name=ref.name, type=ref.type),
                     now=now,
@@ -314,6 +332,14 @@ async def name_entries(
 ) -> list[repository.NameEntry]:
     """(id, name, aliases) of those of ``ids`` that are live entities."""
     return await repository.name_entries(session, ids)
+
+
+async def _named(session: AsyncSession, name: str, type_: str | None) -> Entity | None:
+    """The first live entity with this name or alias (of this type, if given)."""
+    for _key, entity in await repository.find_by_name_keys(session, [fold_name(name)]):
+        if type_ is None or entity.type == type_:
+            return entity
+    return None
 
 
 # Co-occurrence ------------------------------------------------------------------

@@ -11,10 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, NotFound
-from app.core.security import Role, forget_cached_keys, hash_key
+from app.core.security import KEY_PREFIX, Role, forget_cached_keys, hash_key
 from app.models import ApiKey
-
-KEY_PREFIX = "lede_"
 
 
 async def create_key(

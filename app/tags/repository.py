@@ -2,48 +2,32 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.articles.repository import link_counts
 from app.core.pagination import Page
 from app.core.repository import escape_like, find_named, keyset_page
 from app.core.slugs import fold_name
-from app.models import Article, ArticleTag, Tag
-from app.models.visibility import public_clause, visible_clause
+from app.models import ArticleTag, Tag
+from app.models.visibility import public_clause
 
 TagSort = Literal["-article_count", "name"]
 
 
-def article_count(now: datetime) -> Any:
-    """Published articles carrying the tag, as a correlated scalar subquery."""
-    return (
-        select(func.count())
-        .select_from(ArticleTag)
-        .join(Article, Article.id == ArticleTag.article_id)
-        .where(ArticleTag.tag_id == Tag.id, visible_clause(now))
-        .scalar_subquery()
-    )
+COLUMNS = (Tag.id, Tag.slug, Tag.name, Tag.description, Tag.created_at, Tag.updated_at, Tag.version)
 
 
-def columns(now: datetime) -> tuple[Any, ...]:
-    return (
-        Tag.id,
-        Tag.slug,
-        Tag.name,
-        Tag.description,
-        article_count(now).label("article_count"),
-        Tag.created_at,
-        Tag.updated_at,
-        Tag.version,
-    )
-
-
-async def count_for(session: AsyncSession, tag: Tag, now: datetime) -> int:
-    return int(await session.scalar(select(article_count(now)).where(Tag.id == tag.id)) or 0)
+async def visible_counts(
+    session: AsyncSession, now: datetime, *, of: uuid.UUID | None = None
+) -> dict[uuid.UUID, int]:
+    """Published articles carrying each tag that has any (or tag ``of``)."""
+    return await link_counts(session, ArticleTag.tag_id, now, of=of)
 
 
 async def find_by_keys(
@@ -52,26 +36,24 @@ async def find_by_keys(
     return await find_named(session, Tag, keys, slugs)
 
 
-async def list_page(
-    session: AsyncSession,
-    *,
-    q: str | None,
-    sort: TagSort,
-    page: Page,
-    now: datetime,
-    sees_drafts: bool,
-) -> tuple[list[Any], int, str | None]:
+def list_clauses(q: str | None, *, now: datetime, sees_drafts: bool) -> list[ColumnElement[bool]]:
+    """The tags a list shows: editors every live one, readers the public ones."""
     where = [Tag.deleted_at.is_(None) if sees_drafts else public_clause(Tag, now)]
     if q:
         where.append(Tag.name_key.like(f"{escape_like(fold_name(q))}%", escape="\\"))
-    key = article_count(now) if sort == "-article_count" else Tag.name_key
+    return where
+
+
+async def name_page(
+    session: AsyncSession, *, where: list[ColumnElement[bool]], page: Page
+) -> tuple[list[Any], int, str | None]:
     return await keyset_page(
         session,
         Tag,
-        columns=(*columns(now), key.label("sort_key")),
+        columns=(*COLUMNS, Tag.name_key.label("sort_key")),
         where=where,
-        sort=sort,
-        key=key,
-        descending=sort == "-article_count",
+        sort="name",
+        key=Tag.name_key,
+        descending=False,
         page=page,
     )

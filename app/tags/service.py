@@ -9,13 +9,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.articles.reads import per_position
 from app.changes.service import record_change
 from app.core.pagination import Page
 from app.core.repository import (
     Found,
     Precondition,
-    allocate_slug,
-    claim_slug,
+    add_with_slug,
+    count_sorted_page,
     ensure_name_free,
     ensure_slug_free,
     find_resource,
@@ -70,6 +71,7 @@ async def find_tag(
     principal: Principal,
     now: datetime,
     include_deleted: bool = False,
+    for_update: bool = False,
 ) -> Found[Tag]:
     return await find_resource(
         session,
@@ -79,16 +81,18 @@ async def find_tag(
         now=now,
         include_deleted=include_deleted,
         label="tag",
+        for_update=for_update,
     )
 
 
-def to_dict(row: Any) -> dict[str, Any]:
+def to_dict(row: Any, article_count: int) -> dict[str, Any]:
+    """A tag's JSON: its row (or the tag), and the published articles carrying it."""
     return {
         "id": row.id,
         "slug": row.slug,
         "name": row.name,
         "description": row.description,
-        "article_count": row.article_count,
+        "article_count": article_count,
         "created_at": row.created_at,
         "updated_at": row.updated_at,
         "version": row.version,
@@ -96,16 +100,8 @@ def to_dict(row: Any) -> dict[str, Any]:
 
 
 async def read_tag(session: AsyncSession, tag: Tag, now: datetime) -> dict[str, Any]:
-    return {
-        "id": tag.id,
-        "slug": tag.slug,
-        "name": tag.name,
-        "description": tag.description,
-        "article_count": await repository.count_for(session, tag, now),
-        "created_at": tag.created_at,
-        "updated_at": tag.updated_at,
-        "version": tag.version,
-    }
+    counts = await repository.visible_counts(session, now, of=tag.id)
+    return to_dict(tag, counts.get(tag.id, 0))
 
 
 async def list_tags(
@@ -117,33 +113,38 @@ async def list_tags(
     now: datetime,
     sees_drafts: bool,
 ) -> tuple[list[dict[str, Any]], int, str | None]:
-    rows, total, next_cursor = await repository.list_page(
-        session, q=q, sort=sort, page=page, now=now, sees_drafts=sees_drafts
-    )
-    return [to_dict(r) for r in rows], total, next_cursor
+    counts = await per_position.get(session, "tag-counts", now, repository.visible_counts)
+    where = repository.list_clauses(q, now=now, sees_drafts=sees_drafts)
+    if sort == "name":
+        rows, total, next_cursor = await repository.name_page(session, where=where, page=page)
+    else:
+        rows, total, next_cursor = await count_sorted_page(
+            session,
+            Tag,
+            columns=repository.COLUMNS,
+            where=where,
+            counts=counts,
+            sort=sort,
+            page=page,
+        )
+    return [to_dict(r, counts.get(r.id, 0)) for r in rows], total, next_cursor
 
 
 async def create_tag(session: AsyncSession, *, data: TagCreate, now: datetime) -> Tag:
     await ensure_name_free(session, Tag, data.name, None, label="tag")
     if data.slug is not None:
         await ensure_slug_free(session, Tag, data.slug)
-        slug = data.slug
-    else:
-        slug = await allocate_slug(session, Tag, make_slug(data.name, fallback="tag"))
-    await claim_slug(session, Tag, slug)
     tag = Tag(
         id=uuid.uuid4(),
         name=" ".join(data.name.split()),
         name_key=fold_name(data.name),
-        slug=slug,
         description=data.description,
         created_at=now,
         updated_at=now,
         # Made through its own endpoint: public at once.
         public_from=now,
     )
-    session.add(tag)
-    await session.flush()
+    await add_with_slug(session, tag, slug=data.slug, base=make_slug(data.name, fallback="tag"))
     await _record(session, tag, "created", now)
     return tag
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
 import httpx
+import pytest
+
+from app.main import create_app
+from tests.conftest import Backend, make_settings
 
 
 def _max_age(response: httpx.Response) -> int:
@@ -79,3 +85,25 @@ async def test_revalidation_never_confirms_a_draft_to_a_reader(
     )
     assert fresh.status_code == 304
     assert fresh.headers["cache-control"].startswith("public")
+
+
+async def test_a_failed_release_look_up_caps_max_age_and_is_no_500(
+    backend: Backend, editor: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await editor.post("/v1/articles", json={"title": "Out", "status": "published"})
+    app = create_app(make_settings(backend.url))
+    app.state.database = backend.database
+
+    @contextlib.asynccontextmanager
+    async def refused() -> AsyncIterator[None]:
+        raise ConnectionRefusedError("the database went away")
+        yield
+
+    monkeypatch.setattr(backend.database, "reader", refused)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as client:
+        response = await client.get("/v1/articles")
+    assert response.status_code == 200
+    assert response.headers["cache-control"].startswith("public")
+    assert _max_age(response) == 0

@@ -19,22 +19,33 @@ from tests.conftest import POSTGRES_URL, _create_pg_database, _drop_pg_database,
 
 
 class Proxy:
-    """A TCP relay to PostgreSQL that the test can cut and restore."""
+    """A TCP relay to PostgreSQL that the test can cut and restore, or stall."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
         self.server: asyncio.Server | None = None
         self.port = 0
         self.links: set[asyncio.StreamWriter] = set()
+        # Cleared: connections stay open but nothing goes through (a hung server).
+        self.flowing = asyncio.Event()
+        self.flowing.set()
+
+    def stall(self) -> None:
+        self.flowing.clear()
+
+    def resume(self) -> None:
+        self.flowing.set()
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError, asyncio.CancelledError):
             while data := await reader.read(65536):
+                await self.flowing.wait()
                 writer.write(data)
                 await writer.drain()
         writer.close()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await self.flowing.wait()
         upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
         self.links |= {writer, upstream_writer}
         await asyncio.gather(
@@ -122,3 +133,45 @@ async def test_outage_answers_503_and_recovers_without_losing_writes(
         f"{len(set(acknowledged) & stored)} found afterwards; "
         f"recovered {recovered_at - restored_at:.2f} s after the database came back"
     )
+
+
+async def test_a_stalled_database_costs_the_documented_timeout_then_503(
+    proxied_url: tuple[Proxy, str],
+) -> None:
+    """A server that holds packets, not refuses them: connect or statement timeout + 1 s."""
+    proxy, url = proxied_url
+    bound = 1.0 + 1.0 + 0.5  # the timeouts below, one second, and slack for a busy machine
+    app = create_app(make_settings(url, database_timeout_seconds=1.0, statement_timeout_ms=1000))
+    async with app.router.lifespan_context(app):
+        async with app.state.database.writer() as session, session.begin():
+            _key, raw = await create_key(session, name="ingester", role="editor", now=utcnow())
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url="http://testserver",
+            headers={"Authorization": f"Bearer {raw}"},
+        ) as client:
+            assert (await client.post("/v1/tags", json={"name": "before"})).status_code == 201
+            proxy.stall()
+            waits: list[float] = []
+            for i, (method, path) in enumerate(
+                [("POST", "/v1/tags"), ("GET", "/v1/tags"), ("GET", "/readyz")] * 2
+            ):
+                if i == 3:
+                    await asyncio.sleep(1.1)  # pooled connections now idle: pinged first
+                started = time.monotonic()
+                response = await client.request(
+                    method, path, json={"name": f"during {i}"} if method == "POST" else None
+                )
+                waits.append(time.monotonic() - started)
+                assert response.status_code == 503, (path, response.text)
+                assert response.headers["content-type"] == "application/problem+json"
+            assert max(waits) < bound, waits
+            proxy.resume()
+            for _ in range(50):
+                if (await client.post("/v1/tags", json={"name": "after"})).status_code == 201:
+                    break
+                await asyncio.sleep(0.2)
+            names = {t["name"] for t in (await client.get("/v1/tags")).json()["data"]}
+            assert {"before", "after"} <= names
+    print(f"\nstalled database: answers in {min(waits):.2f}-{max(waits):.2f} s, all 503")
