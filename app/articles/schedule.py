@@ -33,7 +33,7 @@ class NextRelease:
     It is read as a request comes in, alongside the app, never once the
     response is on its way: a database that fails or hangs then cannot turn a
     good answer into a 500 or hold it up. One request reads it while the others
-    answering at that moment wait for its answer, outside a transaction.
+    answering at that moment wait for its answer.
     """
 
     def __init__(self) -> None:
@@ -57,7 +57,7 @@ class NextRelease:
 
     async def _read(self, database: Database, now: datetime) -> None:
         try:
-            async with database.request_reader() as session:
+            async with database.reader() as session:
                 self._at = await next_release(session, now)
         except (SQLAlchemyError, OSError, TimeoutError):
             self._known = False  # the request itself reports the outage
