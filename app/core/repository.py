@@ -135,6 +135,8 @@ async def allocate_slugs(session: AsyncSession, model: type[M], bases: Sequence[
     Two equal bases get two slugs. One indexed look-up answers for the bases
     no one holds yet; only those already held scan for their suffixed forms.
     """
+    if not bases:
+        return []
     bases = [base[: SLUG_MAX - 8].rstrip("-") for base in bases]
     taken = set((await session.scalars(select(model.slug).where(model.slug.in_(set(bases))))).all())
     crowded = {base for base, n in Counter(bases).items() if n > 1 or base in taken}

@@ -11,13 +11,13 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles.schemas import MentionIn
-from app.changes.service import MERGED, record_change
+from app.changes.service import MERGED, Event, record_changes
 from app.core.errors import Conflict, NotFound, field_error, invalid
 from app.core.pagination import Page, decode_cursor, encode_cursor
 from app.core.repository import (
     Found,
     Precondition,
-    allocate_slug,
+    allocate_slugs,
     claim_slug,
     ensure_slug_free,
     find_by_ref,
@@ -71,21 +71,30 @@ def _clean_aliases(name: str, aliases: Sequence[str]) -> list[str]:
 
 
 async def _record(
-    session: AsyncSession, entity: Entity, event: str, now: datetime, *, detail: str | None = None
+    session: AsyncSession,
+    entities: Sequence[Entity],
+    event: str,
+    now: datetime,
+    *,
+    detail: str | None = None,
 ) -> None:
-    public, visible_from = announced(entity, event, now)
-    await record_change(
-        session,
-        resource_type="entities",
-        resource_id=entity.id,
-        event=event,
-        version=entity.version,
-        public=public,
-        visible_from=visible_from,
-        detail=detail,
-    )
+    events = []
+    for entity in entities:
+        public, visible_from = announced(entity, event, now)
+        events.append(
+            Event("entities", entity.id, event, entity.version, public, visible_from, detail)
+        )
+    await record_changes(session, events)
     await bump_entity_set_version(session)
-    linking_service.note_entity_change(session, entity.id)
+    for entity in entities:
+        linking_service.note_entity_change(session, entity.id)
+
+
+def _name_taken(other: Entity) -> Conflict:
+    return Conflict(
+        f"A {other.type} named {other.name!r} exists already ({other.slug}).",
+        errors=[field_error(["body", "name"], "Already used by another entity of this type.")],
+    )
 
 
 async def _ensure_unique(
@@ -93,12 +102,7 @@ async def _ensure_unique(
 ) -> None:
     for _key, other in await repository.find_by_name_keys(session, [fold_name(name)]):
         if other.id != exclude and other.type == type_ and fold_name(other.name) == fold_name(name):
-            raise Conflict(
-                f"A {type_} named {other.name!r} exists already ({other.slug}).",
-                errors=[
-                    field_error(["body", "name"], "Already used by another entity of this type.")
-                ],
-            )
+            raise _name_taken(other)
 
 
 async def create_entity(
@@ -106,30 +110,54 @@ async def create_entity(
 ) -> Entity:
     """A new entity; ``public``: made through its own endpoint, so readers see it at once
     (one named in an article's input waits for a public article to carry it)."""
-    await _ensure_unique(session, data.name, data.type, None)
-    if data.slug is not None:
-        await ensure_slug_free(session, Entity, data.slug)
-        slug = data.slug
-    else:
-        slug = await allocate_slug(session, Entity, make_slug(data.name, fallback="entity"))
-    await claim_slug(session, Entity, slug)
-    entity = Entity(
-        id=uuid.uuid4(),
-        slug=slug,
-        name=data.name,
-        type=data.type,
-        aliases=_clean_aliases(data.name, data.aliases),
-        description=data.description,
-        external_ids=data.external_ids,
-        created_at=now,
-        updated_at=now,
-        public_from=now if public else None,
-    )
-    _set_names(entity)
-    session.add(entity)
-    await session.flush()
-    await _record(session, entity, "created", now)
+    [entity] = await create_entities(session, [data], now=now, public=public)
     return entity
+
+
+async def create_entities(
+    session: AsyncSession, items: Sequence[EntityCreate], *, now: datetime, public: bool = True
+) -> list[Entity]:
+    """New entities of distinct names and slugs, written together (see :func:`create_entity`);
+    the first problem with any of them (a name or slug in use) is raised for all."""
+    taken: dict[tuple[str, str], Entity] = {
+        (fold_name(other.name), other.type): other
+        for _key, other in await repository.find_by_name_keys(
+            session, {fold_name(data.name) for data in items}
+        )
+    }
+    for data in items:
+        other = taken.get((fold_name(data.name), data.type))
+        if other is not None:
+            raise _name_taken(other)
+    await ensure_slug_free(session, Entity, *(data.slug for data in items if data.slug))
+    allocated = iter(
+        await allocate_slugs(
+            session,
+            Entity,
+            [make_slug(data.name, fallback="entity") for data in items if data.slug is None],
+        )
+    )
+    entities: list[Entity] = []
+    for data in items:
+        entity = Entity(
+            id=uuid.uuid4(),
+            slug=data.slug or next(allocated),
+            name=data.name,
+            type=data.type,
+            aliases=_clean_aliases(data.name, data.aliases),
+            description=data.description,
+            external_ids=data.external_ids,
+            created_at=now,
+            updated_at=now,
+            public_from=now if public else None,
+        )
+        _set_names(entity)
+        entities.append(entity)
+    await claim_slug(session, Entity, *(entity.slug for entity in entities))
+    session.add_all(entities)
+    await session.flush()
+    await _record(session, entities, "created", now)
+    return entities
 
 
 async def update_entity(
@@ -177,7 +205,7 @@ async def update_entity(
     _set_names(entity)
     entity.updated_at = now
     await flush_new_version(session, entity)
-    await _record(session, entity, "updated", now)
+    await _record(session, [entity], "updated", now)
     return entity
 
 
@@ -186,7 +214,7 @@ async def delete_entity(
 ) -> None:
     precondition.check(entity)
     await trash_or_purge(session, entity, purge=purge, now=now)
-    await _record(session, entity, "deleted", now)
+    await _record(session, [entity], "deleted", now)
 
 
 async def find_entity(
@@ -272,41 +300,77 @@ async def list_entities(
     return [to_dict(r) for r in rows], total, next_cursor
 
 
+def _ref_key(ref: MentionIn) -> str | None:
+    """The id or slug an entity is named by, or None when it is named by name."""
+    if ref.id is not None:
+        return str(ref.id)
+    return ref.slug
+
+
+async def _live_by_refs(session: AsyncSession, keys: set[str]) -> dict[str, Entity]:
+    """The live entity each of ``keys`` (ids and slugs) names, for those that name one."""
+    ids = {uuid.UUID(key) for key in keys if is_uuid(key)}
+    slugs = {key for key in keys if not is_uuid(key)}
+    found: dict[str, Entity] = {}
+    for entity in await repository.find_live(session, ids, slugs):
+        found[str(entity.id)] = found[entity.slug] = entity
+    # Former slugs and merged ids, one at a time: they are rare.
+    for key in keys - found.keys():
+        moved = await _live_by_ref(session, key)
+        if moved is not None:
+            found[key] = moved
+    return found
+
+
 async def resolve_entities(
-    session: AsyncSession, refs: Sequence[MentionIn], *, now: datetime
-) -> list[Entity]:
-    """The entity each of ``refs`` names, by id, slug, name or alias; new names are created."""
-    entities: list[Entity] = []
-    for i, ref in enumerate(refs):
-        entity: Entity | None = None
-        if ref.id is not None or ref.slug is not None:
-            key = str(ref.id) if ref.id is not None else str(ref.slug)
-            entity = await _live_by_ref(session, key)
-            if entity is None:
-                raise invalid(["body", "entities", i], f"No entity {key!r}.")
-        else:
+    session: AsyncSession, refs: Sequence[Sequence[MentionIn]], *, now: datetime
+) -> list[list[Entity]]:
+    """For each list of ``refs`` (an article's ``entities``), the entity each names, by id,
+    slug, name or alias; new names are created.
+
+    The refs of all the lists are looked up together, so that a batch of
+    articles costs a query or two, not one per name; the first problem with
+    any ref is raised for all.
+    """
+    flat = [ref for article_refs in refs for ref in article_refs]
+    live = await _live_by_refs(session, {key for ref in flat if (key := _ref_key(ref))})
+    names = {fold_name(ref.name) for ref in flat if _ref_key(ref) is None and ref.name}
+    # Name key -> the entities with that name or alias, oldest first; an int stands for
+    # the entity at that place in ``new``, created once all refs are read.
+    known: dict[str, list[Entity | int]] = {}
+    for name_key, entity in await repository.find_by_name_keys(session, names):
+        known.setdefault(name_key, []).append(entity)
+    new: list[EntityCreate] = []
+    chosen: list[list[Entity | int]] = []
+    for article_refs in refs:
+        row: list[Entity | int] = []
+        for i, ref in enumerate(article_refs):
+            key = _ref_key(ref)
+            if key is not None:
+                if key not in live:
+                    raise invalid(["body", "entities", i], f"No entity {key!r}.")
+                row.append(live[key])
+                continue
             assert ref.name is not None
             matches = [
-                e for _k, e in await repository.find_by_name_keys(session, [fold_name(ref.name)])
+                m
+                for m in known.get(fold_name(ref.name), [])
+                if ref.type is None or (new[m] if isinstance(m, int) else m).type == ref.type
             ]
-            if ref.type is not None:
-                matches = [e for e in matches if e.type == ref.type]
             if matches:
-                entity = matches[0]
+                row.append(matches[0])
             elif ref.type is None:
                 raise invalid(
                     ["body", "entities", i, "type"],
                     f"No entity named {ref.name!r}; give its type to create it.",
                 )
             else:
-                entity = await create_entity(
-                    session,
-                    data=EntityCreate(name=ref.name, type=ref.type),
-                    now=now,
-                    public=False,
-                )
-        entities.append(entity)
-    return entities
+                known.setdefault(fold_name(ref.name), []).append(len(new))
+                row.append(len(new))
+                new.append(EntityCreate(name=ref.name, type=ref.type))
+        chosen.append(row)
+    created = await create_entities(session, new, now=now, public=False) if new else []
+    return [[created[m] if isinstance(m, int) else m for m in row] for row in chosen]
 
 
 async def name_entries(
@@ -458,8 +522,8 @@ async def merge_entity(
     await remember_old_slug(session, Entity, old_slug, target.id)
     await remember_old_slug(session, Entity, str(source.id), target.id)
     await flush_new_version(session, target)
-    await _record(session, source, "deleted", now, detail=f"{MERGED}{target.id}")
-    await _record(session, target, "updated", now)
+    await _record(session, [source], "deleted", now, detail=f"{MERGED}{target.id}")
+    await _record(session, [target], "updated", now)
     return target
 
 
