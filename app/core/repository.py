@@ -344,9 +344,10 @@ async def resolve_named(
     *,
     label: str,
     by_slug: bool,
-    on_created: Callable[[N], Awaitable[None]],
+    on_created: Callable[[Sequence[N]], Awaitable[None]],
 ) -> dict[str, N]:
-    """Each non-blank ref (stripped) to its resource by name (or slug); unknown ones are created.
+    """Each non-blank ref (stripped) to its resource by name (or slug); unknown ones are created,
+    together.
 
     A trashed resource named again comes back out of the trash.
     """
@@ -356,37 +357,79 @@ async def resolve_named(
     )
     by_slug_found = {item.slug: item for item in found} if by_slug else {}
     by_key = {item.name_key: item for item in found}
+    unknown = list(
+        dict.fromkeys(
+            fold_name(r)
+            for r in wanted
+            if by_slug_found.get(r) is None and fold_name(r) not in by_key
+        )
+    )
+    names = {fold_name(r): r for r in reversed(wanted)}
+    for item in await _create_named(
+        session, model, [names[key] for key in unknown], label=label, on_created=on_created
+    ):
+        by_key[item.name_key] = item
+        by_slug_found[item.slug] = item
     items: dict[str, N] = {}
     for ref in wanted:
-        item = by_slug_found.get(ref) or by_key.get(fold_name(ref))
-        if item is None:
-            item = await _create_named(session, model, ref, label=label, on_created=on_created)
-            by_key[item.name_key] = item
-            by_slug_found[item.slug] = item
-        elif item.deleted_at is not None:
+        item = by_slug_found.get(ref) or by_key[fold_name(ref)]
+        if item.deleted_at is not None:
             item.deleted_at = None
         items[ref] = item
     return items
 
 
+def _new_named(model: type[N], name: str, slug: str) -> N:
+    item = model()
+    item.id = uuid.uuid4()
+    item.name = " ".join(name.split())
+    item.name_key = fold_name(name)
+    item.slug = slug
+    return item
+
+
 async def _create_named(
+    session: AsyncSession,
+    model: type[N],
+    names: Sequence[str],
+    *,
+    label: str,
+    on_created: Callable[[Sequence[N]], Awaitable[None]],
+) -> list[N]:
+    """Create resources met in articles, all in one statement; when another transaction
+    created one of them first, each is created on its own (or taken)."""
+    if not names:
+        return []
+    await session.flush()
+    slugs = await allocate_slugs(session, model, [make_slug(n, fallback=label) for n in names])
+    items = [_new_named(model, name, slug) for name, slug in zip(names, slugs, strict=True)]
+    try:
+        # Only these inserts are undone if another transaction got there first.
+        async with session.begin_nested():
+            session.add_all(items)
+    except IntegrityError:
+        return [
+            await _create_one_named(session, model, n, label=label, on_created=on_created)
+            for n in names
+        ]
+    await on_created(items)
+    return items
+
+
+async def _create_one_named(
     session: AsyncSession,
     model: type[N],
     name: str,
     *,
     label: str,
-    on_created: Callable[[N], Awaitable[None]],
+    on_created: Callable[[Sequence[N]], Awaitable[None]],
 ) -> N:
     """Create a resource met in an article, or take the one a concurrent writer just created."""
-    await session.flush()
     for _attempt in range(3):
-        item = model()
-        item.id = uuid.uuid4()
-        item.name = " ".join(name.split())
-        item.name_key = fold_name(name)
-        item.slug = await allocate_slug(session, model, make_slug(name, fallback=label))
+        item = _new_named(
+            model, name, await allocate_slug(session, model, make_slug(name, fallback=label))
+        )
         try:
-            # Only this insert is undone if another transaction got there first.
             async with session.begin_nested():
                 session.add(item)
         except IntegrityError:
@@ -394,7 +437,7 @@ async def _create_named(
             if existing:
                 return existing[0]
             continue
-        await on_created(item)
+        await on_created([item])
         return item
     raise Conflict(f"Could not create the {label} {name!r}: retry the request.")
 
