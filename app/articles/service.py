@@ -679,9 +679,10 @@ async def _publish_carried(
     tags, entities = await repository.publish_carried(session, article_ids, now)
     events: list[Event] = []
     for resource_type, rows in (("tags", tags), ("entities", entities)):
+        # A scheduled story's tag waits for it: if that moved, so does the news.
+        if rows:
+            await withdraw_pending(session, resource_type, [row[0] for row in rows], now)
         for resource_id, version, public_from in rows:
-            # A scheduled story's tag waits for it: if that moved, so does the news.
-            await withdraw_pending(session, resource_type, resource_id, now)
             if public_from is not None:
                 visible_from = public_from if public_from > now else None
                 events.append(

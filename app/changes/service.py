@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -62,13 +62,14 @@ async def record_changes(session: AsyncSession, events: Sequence[Event]) -> None
     session.info[RECORDED] = True
     seqs = await next_seqs(session, len(events))
     now = utcnow()
+    # A newer event supersedes those still waiting for a publication time (a
+    # resource being created has none).
+    superseded: dict[str, set[uuid.UUID]] = {}
     for event in events:
-        # A newer event supersedes those still waiting for a publication time (a
-        # resource being created has none).
         if event.event != "created":
-            await repository.withdraw_pending(
-                session, resource_type=event.resource_type, resource_id=event.resource_id, now=now
-            )
+            superseded.setdefault(event.resource_type, set()).add(event.resource_id)
+    for resource_type, resource_ids in superseded.items():
+        await withdraw_pending(session, resource_type, resource_ids, now)
     await session.execute(
         # NULLs sent as values: one statement whether or not visible_from is set.
         insert(Change).execution_options(render_nulls=True),
@@ -106,11 +107,11 @@ async def record_change(
 
 
 async def withdraw_pending(
-    session: AsyncSession, resource_type: str, resource_id: uuid.UUID, now: datetime
+    session: AsyncSession, resource_type: str, resource_ids: Collection[uuid.UUID], now: datetime
 ) -> None:
-    """Hide from readers the resource's events still waiting for their time."""
+    """Hide from readers the resources' events still waiting for their time."""
     await repository.withdraw_pending(
-        session, resource_type=resource_type, resource_id=resource_id, now=now
+        session, resource_type=resource_type, resource_ids=resource_ids, now=now
     )
 
 
