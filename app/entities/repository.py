@@ -359,23 +359,12 @@ async def timeline(
         .group_by(mine.c.period)
         .order_by(mine.c.period)
     )
-    # Co-occurring live entities per period, with the rank of their count: only the first
-    # ``top`` distinct counts can hold the period's top ``top``, so names are read and
-    # compared for those alone, not for every entity named beside this one.
     count = func.count().label("count")
     shared = (
-        select(
-            mine.c.period,
-            Mention.entity_id,
-            count,
-            func.dense_rank()
-            .over(partition_by=mine.c.period, order_by=func.count().desc())
-            .label("level"),
-        )
+        select(mine.c.period, Mention.entity_id, count)
         .join(
             Mention, and_(Mention.article_id == mine.c.article_id, Mention.entity_id != entity_id)
         )
-        .join(Entity, and_(Entity.id == Mention.entity_id, Entity.deleted_at.is_(None)))
         .group_by(mine.c.period, Mention.entity_id)
         .subquery()
     )
@@ -390,7 +379,7 @@ async def timeline(
     ranked = (
         select(shared.c.period, Entity.slug, Entity.name, shared.c.count, rank)
         .join(Entity, Entity.id == shared.c.entity_id)
-        .where(shared.c.level <= top)
+        .where(Entity.deleted_at.is_(None))
         .subquery()
     )
     tops = await session.execute(
