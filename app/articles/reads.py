@@ -211,7 +211,8 @@ class ReadCaches:
 
     def clear(self) -> None:
         """For a database whose counters went back (a restore, a test reset), or changed
-        behind this worker (``lede reindex``)."""
+        behind this worker (``lede reindex``). The kept list counts (``per_position``,
+        below) go too."""
         self.bodies.clear()
         self.pages.clear()
         self.searches.clear()
