@@ -718,7 +718,7 @@ async def test_statement_timeout_is_a_503(
     backend: Backend, corpus: dict[str, dict[str, Any]]
 ) -> None:
     if backend.name != "postgresql":
-        pytest.skip("SQLite has no statement timeout")
+        pytest.skip("a PostgreSQL table lock; SQLite's time limit: tests/core/test_statistics.py")
     app = create_app(make_settings(backend.url, statement_timeout_ms=200))
     async with app.router.lifespan_context(app):
         client = httpx.AsyncClient(
