@@ -184,6 +184,23 @@ class RenderCache:
             self._entries[key] = rendered
             self._size = size
 
+    async def kept(
+        self,
+        session: AsyncSession,
+        key: Hashable,
+        now: datetime,
+        make: Callable[[int], Awaitable[Rendered]],
+    ) -> Rendered:
+        """What is kept under ``key`` at the change-feed position now, or what ``make``
+        renders at that position (kept for next time)."""
+        position = await repository.change_position(session)
+        found = self.get(position, key, now)
+        if found is not None:
+            return found
+        rendered = await make(position)
+        self.put(position, key, rendered)
+        return rendered
+
     def clear(self) -> None:
         self._entries.clear()
         self._seen.clear()

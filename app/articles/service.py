@@ -167,17 +167,15 @@ async def list_rendered(
         where = _where(session, filters, principal, now)
         items, total, next_cursor = await _views(session, where, sort, page, fields, None, True)
         return render(items, total, next_cursor)
-    position = await repository.change_position(session)
-    kept = caches.pages.get(position, key, now)
-    if kept is not None:
-        return kept
-    # Built only now: the clauses cost more than a kept page's whole answer.
-    where = _where(session, filters, principal, now)
-    total, until = await _reader_total(session, caches, filters, where, now, position)
-    items, total, next_cursor = await _views(session, where, sort, page, fields, total, False)
-    rendered = replace(render(items, total, next_cursor), until=until)
-    caches.pages.put(position, key, rendered)
-    return rendered
+
+    async def make(position: int) -> reads.Rendered:
+        # Built only now: the clauses cost more than a kept page's whole answer.
+        where = _where(session, filters, principal, now)
+        total, until = await _reader_total(session, caches, filters, where, now, position)
+        items, total, next_cursor = await _views(session, where, sort, page, fields, total, False)
+        return replace(render(items, total, next_cursor), until=until)
+
+    return await caches.pages.kept(session, key, now, make)
 
 
 async def _views(

@@ -104,15 +104,13 @@ async def search_rendered(
     )
     if principal.sees_drafts or not pages.max_bytes:
         return render(await search())
-    position = await articles_repository.change_position(session)
-    kept = pages.get(position, key, now)
-    if kept is not None:
-        return kept
-    result = await search()
-    until = await articles_repository.next_release(session, now)
-    rendered = replace(render(result), until=until)
-    pages.put(position, key, rendered)
-    return rendered
+
+    async def make(_position: int) -> reads.Rendered:
+        result = await search()
+        until = await articles_repository.next_release(session, now)
+        return replace(render(result), until=until)
+
+    return await pages.kept(session, key, now, make)
 
 
 async def search_articles(
