@@ -4,6 +4,11 @@ Run ``python -m bench.bench_import --articles 10000`` from the repository root;
 ``--help`` lists the options. The stories come from ``bench.corpus`` (fixed seed),
 are written once as NDJSON, then read and upserted by the code ``lede import`` runs,
 in batches of one transaction each. Prints articles per second for each database.
+
+With ``--corpus /tmp/corpus/articles`` the stories are those of the shared
+yardstick's corpus (``articles.ndjson``), each naming its entities by name and
+type as the yardstick imports them, and that corpus's entities
+(``articles.entities.ndjson``) are loaded first.
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +35,7 @@ from app.core.config import Settings
 from app.core.db import Database
 from app.core.schema import upgrade
 from app.entities.schemas import EntityCreate
-from app.entities.service import create_entity
+from app.entities.service import create_entities
 from bench.corpus import DEFAULT_ENTITY_COUNT, iter_articles, make_entities
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
@@ -61,16 +67,47 @@ class Run:
         )
 
 
-def write_corpus(path: Path, count: int, seed: int, entities: list[dict[str, Any]]) -> None:
+def write_corpus(path: Path, articles: Iterable[dict[str, Any]], count: int) -> None:
     started = time.perf_counter()
     with path.open("wb") as out:
-        for article in iter_articles(count, seed=seed, entities=entities):
+        for article in islice(articles, count):
             out.write(orjson.dumps(article, option=orjson.OPT_APPEND_NEWLINE))
     print(f"corpus: {count:,} articles in {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
 
+def yardstick_articles(stem: str) -> Iterator[dict[str, Any]]:
+    """The shared corpus's stories as the yardstick imports them: entities by name and type."""
+    with Path(f"{stem}.ndjson").open("rb") as lines:
+        for line in lines:
+            a = orjson.loads(line)
+            yield {
+                "slug": a["slug"],
+                "title": a["title"],
+                "summary": a["summary"],
+                "body": a["body"],
+                "body_format": "text",
+                "published_at": a["published_at"],
+                "status": a["status"],
+                "section": a.get("section"),
+                "tags": a.get("tags", []),
+                "entities": [{"name": e["name"], "type": e["type"]} for e in a.get("entities", [])],
+            }
+
+
+def yardstick_entities(stem: str) -> list[dict[str, Any]]:
+    """The shared corpus's entities, as the yardstick posts them."""
+    with Path(f"{stem}.entities.ndjson").open("rb") as lines:
+        return [
+            {"name": e["name"], "type": e["type"], "slug": e["slug"], "aliases": e["aliases"]}
+            for e in map(orjson.loads, lines)
+        ]
+
+
 def open_database(url: str) -> Database:
-    return Database.from_settings(Settings(database_url=url, statement_timeout_ms=0))
+    # No timeouts: a batch's statements may take long on a busy machine.
+    return Database.from_settings(
+        Settings(database_url=url, statement_timeout_ms=0, database_timeout_seconds=3600)
+    )
 
 
 async def load_entities(url: str, entities: list[dict[str, Any]]) -> None:
@@ -78,8 +115,9 @@ async def load_entities(url: str, entities: list[dict[str, Any]]) -> None:
     database = open_database(url)
     try:
         async with database.writer() as session, session.begin():
-            for entity in entities:
-                await create_entity(session, data=EntityCreate(**entity), now=utcnow())
+            for start in range(0, len(entities), 1000):
+                chunk = [EntityCreate(**entity) for entity in entities[start : start + 1000]]
+                await create_entities(session, chunk, now=utcnow())
     finally:
         await database.dispose()
 
@@ -152,6 +190,12 @@ async def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES, help="Where to create it.")
     parser.add_argument(
+        "--corpus",
+        metavar="STEM",
+        help="The shared yardstick's corpus (STEM.ndjson, STEM.entities.ndjson) instead of "
+        "generated stories: its entities are loaded, and the stories name theirs.",
+    )
+    parser.add_argument(
         "--again", action="store_true", help="Import the same file a second time (unchanged)."
     )
     args = parser.parse_args(argv)
@@ -159,17 +203,23 @@ async def main(argv: Sequence[str] | None = None) -> None:
     if not chosen <= {"sqlite", "postgresql"}:
         parser.error("--databases takes sqlite and/or postgresql")
 
-    # The stories name the corpus entities whether or not they are loaded; the
-    # first are the ones named most often.
-    entities = make_entities(max(args.entities, DEFAULT_ENTITY_COUNT), seed=args.seed)
+    if args.corpus:
+        loaded = yardstick_entities(args.corpus)
+        articles: Iterable[dict[str, Any]] = yardstick_articles(args.corpus)
+    else:
+        # The stories name the corpus entities whether or not they are loaded; the
+        # first are the ones named most often.
+        entities = make_entities(max(args.entities, DEFAULT_ENTITY_COUNT), seed=args.seed)
+        articles = iter_articles(args.articles, seed=args.seed, entities=entities)
+        loaded = entities[: args.entities]
     with tempfile.TemporaryDirectory(prefix="lede-bench-") as scratch:
         plan = Plan(
             corpus=Path(scratch) / "articles.ndjson",
             batch_size=args.batch_size,
             again=args.again,
-            entities=entities[: args.entities],
+            entities=loaded,
         )
-        write_corpus(plan.corpus, args.articles, args.seed, entities)
+        write_corpus(plan.corpus, articles, args.articles)
         runs: list[Run] = []
         if "sqlite" in chosen:
             runs += await run_on("sqlite", f"sqlite:///{Path(scratch) / 'lede.db'}", plan)
