@@ -318,90 +318,6 @@ async def test_a_json_array_names_rejected_items_by_position(
     assert "item 2: 422" in result.stdout
 
 
-WIRE_STORY: dict[str, Any] = {
-    "title": "Peacekeepers Leave Mali",
-    "summary": "The mission ends.",
-    "body": "MINUSMA is leaving Mali.\n\nThe Sahel watches as the United Nations goes.",
-    "body_format": "text",
-    "published_at": "2024-05-01T10:00:00Z",
-    "status": "published",
-    "section": "world",
-    "tags": ["Mali", "Peacekeeping"],
-    "entities": [
-        {"name": "MINUSMA", "type": "organization"},
-        {"name": "Sahel", "type": "location"},
-    ],
-}
-
-
-async def article_events(client: httpx.AsyncClient, article_id: str) -> list[tuple[str, int]]:
-    """The change-feed events of one article, as an editor reads them."""
-    feed = (await client.get("/v1/changes", params={"limit": 100})).json()["data"]
-    return [(e["event"], e["version"]) for e in feed if e["id"] == article_id]
-
-
-async def test_an_imported_story_is_stored_as_the_api_stores_it(
-    backend: Backend,
-    editor: httpx.AsyncClient,
-    reader: httpx.AsyncClient,
-    seed_entities: list[dict[str, Any]],
-    use_database: UseDatabase,
-) -> None:
-    for entity in seed_entities:
-        assert (await editor.post("/v1/entities", json=entity)).status_code == 201
-    posted = await editor.post("/v1/articles", json=dict(WIRE_STORY, slug="by-api"))
-    assert posted.status_code == 201, posted.text
-    use_database(backend.url)
-    result = await lede_async("import", "-", input=ndjson(dict(WIRE_STORY, slug="by-import")))
-    assert result.exit_code == 0, result.output
-    assert summary_row(result) == [1, 0, 0, 0]
-
-    api = (await editor.get("/v1/articles/by-api")).json()
-    imported = (await editor.get("/v1/articles/by-import")).json()
-    assert {m["entity"]["name"] for m in imported["entities"]} >= {"MINUSMA", "Mali", "Sahel"}
-    assert stable({**imported, "slug": None}) == stable({**api, "slug": None})
-    # The entity the first story created (Sahel) is the one the second names.
-    assert [m["entity"]["id"] for m in imported["entities"]] == [
-        m["entity"]["id"] for m in api["entities"]
-    ]
-    assert await article_events(editor, imported["id"]) == await article_events(editor, api["id"])
-    revisions = [
-        (await editor.get(f"/v1/articles/{slug}/revisions")).json()["data"]
-        for slug in ("by-api", "by-import")
-    ]
-    assert revisions == [[], []]
-    found = (await reader.get("/v1/search", params={"q": "peacekeepers"})).json()["data"]
-    assert {hit["slug"] for hit in found} == {"by-api", "by-import"}
-
-
-async def test_import_creates_the_entities_stories_name_once_and_reports_bad_references(
-    backend: Backend, editor: httpx.AsyncClient, use_database: UseDatabase
-) -> None:
-    stories = [
-        dict(WIRE_STORY, slug=f"story-{i}", entities=[{"name": "Sahel", "type": "location"}])
-        for i in range(3)
-    ]
-    # Named without a type, an entity nobody has created cannot be made.
-    stories[1] = dict(stories[1], entities=[{"name": "Atlantis"}])
-    # Named by name alone once an earlier story made it: found.
-    stories[2] = dict(stories[2], entities=[{"name": "SAHEL"}])
-    use_database(backend.url)
-    result = await lede_async("import", "-", input=ndjson(*stories, dict(stories[0], slug="x")))
-    assert result.exit_code == 1, result.output
-    assert summary_row(result) == [3, 0, 0, 1]
-    assert re.search(r"line 2: 422 .*Atlantis", result.stdout)
-    sahel = [
-        e
-        for e in (await editor.get("/v1/entities", params={"q": "sahel"})).json()["data"]
-        if e["name"] == "Sahel"
-    ]
-    assert len(sahel) == 1
-    for slug in ("story-0", "story-2", "x"):
-        named = (await editor.get(f"/v1/articles/{slug}")).json()["entities"]
-        assert [(m["entity"]["id"], m["source"]) for m in named] == [(sahel[0]["id"], "manual")]
-    assert (await editor.get("/v1/articles/story-1")).status_code == 404
-
-
 def test_import_refuses_what_it_cannot_read(sqlite_file: Path, tmp_path: Path) -> None:
     missing = lede("import", str(tmp_path / "missing.ndjson"))
     assert missing.exit_code == 2
@@ -559,3 +475,92 @@ async def test_import_can_leave_linking_off(
     assert summary_row(result) == [0, 1, 0, 0]
     linked = (await editor.get("/v1/articles/leave")).json()["entities"]
     assert [m["entity"]["slug"] for m in linked] == ["minusma"]
+
+
+# import as the API writes ---------------------------------------------------------
+# Kept after the round trip: a story linked through the test app before it leaves that
+# app's entity matcher out of step with the emptied tables the round trip starts from.
+
+
+WIRE_STORY: dict[str, Any] = {
+    "title": "Peacekeepers Leave Mali",
+    "summary": "The mission ends.",
+    "body": "MINUSMA is leaving Mali.\n\nThe Sahel watches as the United Nations goes.",
+    "body_format": "text",
+    "published_at": "2024-05-01T10:00:00Z",
+    "status": "published",
+    "section": "world",
+    "tags": ["Mali", "Peacekeeping"],
+    "entities": [
+        {"name": "MINUSMA", "type": "organization"},
+        {"name": "Sahel", "type": "location"},
+    ],
+}
+
+
+async def article_events(client: httpx.AsyncClient, article_id: str) -> list[tuple[str, int]]:
+    """The change-feed events of one article, as an editor reads them."""
+    feed = (await client.get("/v1/changes", params={"limit": 100})).json()["data"]
+    return [(e["event"], e["version"]) for e in feed if e["id"] == article_id]
+
+
+async def test_an_imported_story_is_stored_as_the_api_stores_it(
+    backend: Backend,
+    editor: httpx.AsyncClient,
+    reader: httpx.AsyncClient,
+    seed_entities: list[dict[str, Any]],
+    use_database: UseDatabase,
+) -> None:
+    minusma = next(e for e in seed_entities if e["name"] == "MINUSMA")
+    assert (await editor.post("/v1/entities", json=minusma)).status_code == 201
+    posted = await editor.post("/v1/articles", json=dict(WIRE_STORY, slug="by-api"))
+    assert posted.status_code == 201, posted.text
+    use_database(backend.url)
+    result = await lede_async("import", "-", input=ndjson(dict(WIRE_STORY, slug="by-import")))
+    assert result.exit_code == 0, result.output
+    assert summary_row(result) == [1, 0, 0, 0]
+
+    api = (await editor.get("/v1/articles/by-api")).json()
+    imported = (await editor.get("/v1/articles/by-import")).json()
+    assert {m["entity"]["name"] for m in imported["entities"]} == {"MINUSMA", "Sahel"}
+    assert stable({**imported, "slug": None}) == stable({**api, "slug": None})
+    # The entity the first story created (Sahel) is the one the second names.
+    assert [m["entity"]["id"] for m in imported["entities"]] == [
+        m["entity"]["id"] for m in api["entities"]
+    ]
+    assert await article_events(editor, imported["id"]) == await article_events(editor, api["id"])
+    revisions = [
+        (await editor.get(f"/v1/articles/{slug}/revisions")).json()["data"]
+        for slug in ("by-api", "by-import")
+    ]
+    assert revisions == [[], []]
+    found = (await reader.get("/v1/search", params={"q": "peacekeepers"})).json()["data"]
+    assert {hit["slug"] for hit in found} == {"by-api", "by-import"}
+
+
+async def test_import_creates_the_entities_stories_name_once_and_reports_bad_references(
+    backend: Backend, editor: httpx.AsyncClient, use_database: UseDatabase
+) -> None:
+    stories = [
+        dict(WIRE_STORY, slug=f"story-{i}", entities=[{"name": "Sahel", "type": "location"}])
+        for i in range(3)
+    ]
+    # Named without a type, an entity nobody has created cannot be made.
+    stories[1] = dict(stories[1], entities=[{"name": "Atlantis"}])
+    # Named by name alone once an earlier story made it: found.
+    stories[2] = dict(stories[2], entities=[{"name": "SAHEL"}])
+    use_database(backend.url)
+    result = await lede_async("import", "-", input=ndjson(*stories, dict(stories[0], slug="x")))
+    assert result.exit_code == 1, result.output
+    assert summary_row(result) == [3, 0, 0, 1]
+    assert re.search(r"line 2: 422 .*Atlantis", result.stdout)
+    sahel = [
+        e
+        for e in (await editor.get("/v1/entities", params={"q": "sahel"})).json()["data"]
+        if e["name"] == "Sahel"
+    ]
+    assert len(sahel) == 1
+    for slug in ("story-0", "story-2", "x"):
+        named = (await editor.get(f"/v1/articles/{slug}")).json()["entities"]
+        assert [(m["entity"]["id"], m["source"]) for m in named] == [(sahel[0]["id"], "manual")]
+    assert (await editor.get("/v1/articles/story-1")).status_code == 404
