@@ -57,8 +57,11 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
     # The server cancels a statement at its timeout; the client gives up one
     # second later, when only a server that stopped answering is still silent.
     # A request so costs at most the connect or the statement timeout, plus 1 s.
-    command_timeout = settings.statement_timeout_ms / 1000 + min(
-        1.0, settings.database_timeout_seconds
+    # A statement timeout of 0 sets none, on either side.
+    command_timeout = (
+        settings.statement_timeout_ms / 1000 + min(1.0, settings.database_timeout_seconds)
+        if settings.statement_timeout_ms
+        else None
     )
     engine = create_async_engine(
         url,

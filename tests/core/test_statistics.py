@@ -60,3 +60,19 @@ async def test_a_runaway_statement_is_stopped_at_the_statement_timeout(backend: 
             assert await session.scalar(text("SELECT 1")) == 1
     finally:
         await database.dispose()
+
+
+async def test_a_statement_timeout_of_zero_lets_a_long_statement_finish(backend: Backend) -> None:
+    """0 sets no limit: not on the server, and not on the client waiting for it either."""
+    database = Database.from_settings(make_settings(backend.url, statement_timeout_ms=0))
+    slow = (
+        "SELECT count(*) FROM (SELECT pg_sleep(1.5)) AS s"
+        if backend.name == "postgresql"
+        else "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) "
+        "SELECT count(*) FROM n"
+    )
+    try:
+        async with database.reader() as session:
+            assert await session.scalar(text(slow)) in {1, 3_000_000}
+    finally:
+        await database.dispose()
