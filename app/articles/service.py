@@ -494,13 +494,19 @@ class Named:
 
 
 async def resolve_named(
-    session: AsyncSession, refs: Sequence[dict[str, Any]], *, now: datetime
-) -> Named:
-    """The entities ``refs`` (an article's ``entities`` input) name, found or created."""
-    mentions = [MentionIn(**ref) for ref in refs]
+    session: AsyncSession, refs: Sequence[Sequence[dict[str, Any]]], *, now: datetime
+) -> list[Named]:
+    """For each article's ``entities`` input in ``refs``, the entities it names, found or
+    created (looked up together for all the articles)."""
+    mentions = [[MentionIn(**ref) for ref in article_refs] for article_refs in refs]
     found = await entities_service.resolve_entities(session, mentions, now=now)
-    salience = {str(e.id): m.salience for m, e in zip(mentions, found, strict=True) if m.salience}
-    return Named(list(dict.fromkeys(found)), salience)
+    return [
+        Named(
+            list(dict.fromkeys(entities)),
+            {str(e.id): m.salience for m, e in zip(named, entities, strict=True) if m.salience},
+        )
+        for named, entities in zip(mentions, found, strict=True)
+    ]
 
 
 NAMED_NONE = Named()
@@ -596,7 +602,7 @@ async def _apply(
         await _set_tags(session, article, values["tags"] or [], now)
     named = None
     if "entities" in values:
-        named = await resolve_named(session, values["entities"] or [], now=now)
+        [named] = await resolve_named(session, [values["entities"] or []], now=now)
     text_changed = (article.title, article.summary, article.body_text) != text_before
     if linking.enabled or text_changed or named is not None:
         await _set_mentions(session, article, named, text_changed=text_changed, linking=linking)
@@ -677,9 +683,10 @@ async def _publish_carried(
     tags, entities = await repository.publish_carried(session, article_ids, now)
     events: list[Event] = []
     for resource_type, rows in (("tags", tags), ("entities", entities)):
+        # A scheduled story's tag waits for it: if that moved, so does the news.
+        if rows:
+            await withdraw_pending(session, resource_type, [row[0] for row in rows], now)
         for resource_id, version, public_from in rows:
-            # A scheduled story's tag waits for it: if that moved, so does the news.
-            await withdraw_pending(session, resource_type, resource_id, now)
             if public_from is not None:
                 visible_from = public_from if public_from > now else None
                 events.append(
@@ -745,7 +752,7 @@ async def create_articles(
     them one at a time.
     """
     values = [data.model_dump() for data in items]
-    named = [await resolve_named(session, v["entities"] or [], now=now) for v in values]
+    named = await resolve_named(session, [v["entities"] or [] for v in values], now=now)
     explicit = [v["slug"] for v in values if v["slug"] is not None]
     if len(set(explicit)) < len(explicit):
         raise Conflict("Two articles of the batch ask for the same slug.")

@@ -13,7 +13,7 @@ from app.articles.reads import per_position
 from app.authors import repository
 from app.authors.repository import AuthorSort
 from app.authors.schemas import AuthorCreate
-from app.changes.service import record_change
+from app.changes.service import Event, record_changes
 from app.core.pagination import Page
 from app.core.repository import (
     Found,
@@ -39,23 +39,19 @@ PROFILE = ("bio", "image_url", "job_title", "urls")
 async def resolve_author_map(session: AsyncSession, names: Sequence[str]) -> dict[str, Author]:
     """Each non-blank byline (stripped) to its author by name; unknown ones are created."""
 
-    async def created(author: Author) -> None:
-        await _record(session, author, "created")
+    async def created(authors: Sequence[Author]) -> None:
+        await _record(session, authors, "created")
 
     return await resolve_named(
         session, Author, names, label="author", by_slug=False, on_created=created
     )
 
 
-async def _record(session: AsyncSession, author: Author, event: str) -> None:
-    await record_change(
+async def _record(session: AsyncSession, authors: Sequence[Author], event: str) -> None:
+    # Authors are public resources, as tags are: readers hear of every change.
+    await record_changes(
         session,
-        resource_type="authors",
-        resource_id=author.id,
-        event=event,
-        version=author.version,
-        # Authors are public resources, as tags are: readers hear of every change.
-        public=True,
+        [Event("authors", author.id, event, author.version, public=True) for author in authors],
     )
 
 
@@ -145,7 +141,7 @@ async def create_author(session: AsyncSession, *, data: AuthorCreate, now: datet
     await add_with_slug(
         session, author, slug=data.slug, base=make_slug(data.name, fallback="author")
     )
-    await _record(session, author, "created")
+    await _record(session, [author], "created")
     return author
 
 
@@ -172,7 +168,7 @@ async def update_author(
         return author
     author.updated_at = now
     await flush_new_version(session, author)
-    await _record(session, author, "updated")
+    await _record(session, [author], "updated")
     return author
 
 
@@ -181,7 +177,7 @@ async def delete_author(
 ) -> None:
     precondition.check(author)
     await trash_or_purge(session, author, purge=purge, now=now)
-    await _record(session, author, "deleted")
+    await _record(session, [author], "deleted")
 
 
 async def profiles(session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -152,9 +153,13 @@ async def first_seq_since(session: AsyncSession, since: datetime) -> int | None:
 
 
 async def withdraw_pending(
-    session: AsyncSession, *, resource_type: str, resource_id: uuid.UUID, now: datetime
+    session: AsyncSession,
+    *,
+    resource_type: str,
+    resource_ids: Collection[uuid.UUID],
+    now: datetime,
 ) -> None:
-    """Hide from readers the resource's events still waiting for their publication time.
+    """Hide from readers the resources' events still waiting for their publication time.
 
     The newer event stands for the resource's state: if the article is unpublished
     or rescheduled before it goes live, readers never hear of the earlier plan.
@@ -163,7 +168,7 @@ async def withdraw_pending(
         update(Change)
         .where(
             Change.resource_type == resource_type,
-            Change.resource_id == resource_id,
+            Change.resource_id.in_(resource_ids),
             Change.public.is_(True),
             Change.visible_from > now,
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -93,13 +93,14 @@ async def record_changes(session: AsyncSession, events: Sequence[Event]) -> None
     # Tells a webhook sender in this process, once committed, that there is news.
     session.info[RECORDED] = True
     now = utcnow()
+    # A newer event supersedes those still waiting for a publication time (a
+    # resource being created has none).
+    superseded: dict[str, set[uuid.UUID]] = {}
     for event in events:
-        # A newer event supersedes those still waiting for a publication time (a
-        # resource being created has none).
         if event.event != "created":
-            await repository.withdraw_pending(
-                session, resource_type=event.resource_type, resource_id=event.resource_id, now=now
-            )
+            superseded.setdefault(event.resource_type, set()).add(event.resource_id)
+    for resource_type, resource_ids in superseded.items():
+        await withdraw_pending(session, resource_type, resource_ids, now)
     transaction = _listen(session)
     pending: list[tuple[Any, Event, datetime]] = session.info.setdefault(_PENDING, [])
     pending.extend((transaction, event, now) for event in events)
@@ -166,28 +167,12 @@ def _row(event: Event, at: datetime) -> dict[str, Any]:
     }
 
 
-async def record_change(
-    session: AsyncSession,
-    *,
-    resource_type: str,
-    resource_id: uuid.UUID,
-    event: str,
-    version: int,
-    public: bool,
-    visible_from: datetime | None = None,
-    detail: str | None = None,
-) -> None:
-    await record_changes(
-        session, [Event(resource_type, resource_id, event, version, public, visible_from, detail)]
-    )
-
-
 async def withdraw_pending(
-    session: AsyncSession, resource_type: str, resource_id: uuid.UUID, now: datetime
+    session: AsyncSession, resource_type: str, resource_ids: Collection[uuid.UUID], now: datetime
 ) -> None:
-    """Hide from readers the resource's events still waiting for their time."""
+    """Hide from readers the resources' events still waiting for their time."""
     await repository.withdraw_pending(
-        session, resource_type=resource_type, resource_id=resource_id, now=now
+        session, resource_type=resource_type, resource_ids=resource_ids, now=now
     )
 
 

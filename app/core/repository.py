@@ -142,6 +142,8 @@ async def allocate_slugs(session: AsyncSession, model: type[M], bases: Sequence[
     Two equal bases get two slugs. One indexed look-up answers for the bases
     no one holds yet; only those already held scan for their suffixed forms.
     """
+    if not bases:
+        return []
     bases = [base[: SLUG_MAX - 8].rstrip("-") for base in bases]
     taken = set((await session.scalars(select(model.slug).where(model.slug.in_(set(bases))))).all())
     crowded = {base for base, n in Counter(bases).items() if n > 1 or base in taken}
@@ -199,22 +201,45 @@ async def insert_with_free_slugs(
 
 async def add_with_slug(session: AsyncSession, item: M, *, slug: str | None, base: str) -> None:
     """Add ``item`` with ``slug``, else the first free one of ``base`` (retried on a clash)."""
-    model = type(item)
-    chosen = slug or await allocate_slug(session, model, base)
+    await add_with_slugs(session, [item], slugs=[slug], bases=[base])
+
+
+async def add_with_slugs(
+    session: AsyncSession,
+    items: Sequence[M],
+    *,
+    slugs: Sequence[str | None],
+    bases: Sequence[str],
+) -> None:
+    """Add ``items`` together, each with its slug, else the first free one of its base.
+
+    Another transaction may take one of the slugs between the look-up and the
+    insert (PostgreSQL): only this insert is undone, and retried with the slugs
+    free once that one committed.
+    """
+    model = type(items[0])
+
+    async def choose() -> list[str]:
+        wanted = [base for slug, base in zip(slugs, bases, strict=True) if slug is None]
+        free = iter(await allocate_slugs(session, model, wanted))
+        return [slug or next(free) for slug in slugs]
+
+    chosen = await choose()
     for _attempt in range(SLUG_ATTEMPTS):
-        item.slug = chosen
+        for item, slug in zip(items, chosen, strict=True):
+            item.slug = slug
         try:
             async with session.begin_nested():
-                session.add(item)
+                session.add_all(items)
         except IntegrityError:
-            fresh = chosen if slug else await allocate_slug(session, model, base)
+            fresh = await choose()
             if fresh == chosen:
                 raise
             chosen = fresh
             continue
-        await claim_slug(session, model, chosen)
+        await claim_slug(session, model, *chosen)
         return
-    raise Conflict("Too many writers want this slug at once: retry the request.")
+    raise Conflict("Too many writers want these slugs at once: retry the request.")
 
 
 async def ensure_slug_free(
@@ -266,15 +291,19 @@ async def claim_slug(session: AsyncSession, model: type[M], *slugs: str) -> None
     )
 
 
-async def lock_name(session: AsyncSession, name: str) -> None:
-    """Make other transactions that lock ``name`` wait until this one ends.
+async def lock_name(session: AsyncSession, *names: str) -> None:
+    """Make other transactions that lock one of ``names`` wait until this one ends.
 
     For what no unique index guards (an entity is unique by name *and* type):
-    a writer that finds nothing takes the lock and looks again. SQLite needs
+    a writer that finds nothing takes the lock and looks again. The locks are
+    taken in one order, so two writers never wait on each other. SQLite needs
     none: its writers take turns.
     """
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(name, 0))))
+        for name in sorted(set(names)):
+            await session.execute(
+                select(func.pg_advisory_xact_lock(func.hashtextextended(name, 0)))
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -493,9 +522,10 @@ async def resolve_named(
     *,
     label: str,
     by_slug: bool,
-    on_created: Callable[[N], Awaitable[None]],
+    on_created: Callable[[Sequence[N]], Awaitable[None]],
 ) -> dict[str, N]:
-    """Each non-blank ref (stripped) to its resource by name (or slug); unknown ones are created.
+    """Each non-blank ref (stripped) to its resource by name (or slug); unknown ones are
+    created, together.
 
     A trashed resource named again comes back out of the trash.
     """
@@ -505,42 +535,82 @@ async def resolve_named(
     )
     by_slug_found = {item.slug: item for item in found} if by_slug else {}
     by_key = {item.name_key: item for item in found}
+    # The first spelling of each name no resource has yet.
+    unknown: dict[str, str] = {}
+    for ref in wanted:
+        if by_slug_found.get(ref) is None and fold_name(ref) not in by_key:
+            unknown.setdefault(fold_name(ref), ref)
+    for item in await _create_named(
+        session, model, list(unknown.values()), label=label, on_created=on_created
+    ):
+        by_key[item.name_key] = item
+        by_slug_found[item.slug] = item
     items: dict[str, N] = {}
     for ref in wanted:
-        item = by_slug_found.get(ref) or by_key.get(fold_name(ref))
-        if item is None:
-            item = await _create_named(session, model, ref, label=label, on_created=on_created)
-            by_key[item.name_key] = item
-            by_slug_found[item.slug] = item
-        elif item.deleted_at is not None:
+        item = by_slug_found.get(ref) or by_key[fold_name(ref)]
+        if item.deleted_at is not None:
             item.deleted_at = None
         items[ref] = item
     return items
 
 
+def _new_named(model: type[N], name: str) -> N:
+    item = model()
+    item.id = uuid.uuid4()
+    item.name = " ".join(name.split())
+    item.name_key = fold_name(name)
+    return item
+
+
 async def _create_named(
+    session: AsyncSession,
+    model: type[N],
+    names: Sequence[str],
+    *,
+    label: str,
+    on_created: Callable[[Sequence[N]], Awaitable[None]],
+) -> list[N]:
+    """Create resources met in articles, all in one statement; when another transaction
+    created one of them first, each is created on its own (or taken)."""
+    if not names:
+        return []
+    await session.flush()
+    items = [_new_named(model, name) for name in names]
+    try:
+        # Only these inserts are undone if another transaction got there first.
+        await add_with_slugs(
+            session,
+            items,
+            slugs=[None] * len(items),
+            bases=[make_slug(name, fallback=label) for name in names],
+        )
+    except IntegrityError:
+        return [
+            await _create_one_named(session, model, name, label=label, on_created=on_created)
+            for name in names
+        ]
+    await on_created(items)
+    return items
+
+
+async def _create_one_named(
     session: AsyncSession,
     model: type[N],
     name: str,
     *,
     label: str,
-    on_created: Callable[[N], Awaitable[None]],
+    on_created: Callable[[Sequence[N]], Awaitable[None]],
 ) -> N:
     """Create a resource met in an article, or take the one a concurrent writer just created."""
-    await session.flush()
-    item = model()
-    item.id = uuid.uuid4()
-    item.name = " ".join(name.split())
-    item.name_key = fold_name(name)
+    item = _new_named(model, name)
     try:
-        # Only this insert is undone if another transaction got there first.
         await add_with_slug(session, item, slug=None, base=make_slug(name, fallback=label))
     except IntegrityError:
         existing = await find_named(session, model, [fold_name(name)])
         if existing:
             return existing[0]
         raise
-    await on_created(item)
+    await on_created([item])
     return item
 
 

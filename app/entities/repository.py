@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Collection, Iterator, Sequence
 from datetime import datetime
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from sqlalchemy import ColumnElement, and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,15 +39,33 @@ async def read_row(session: AsyncSession, entity_id: uuid.UUID) -> Any:
     return (await session.execute(select(*BASE_COLUMNS).where(Entity.id == entity_id))).one()
 
 
-async def find_by_name_keys(session: AsyncSession, keys: Sequence[str]) -> list[tuple[str, Entity]]:
-    """(name key, entity) for every live entity with one of these names or aliases."""
-    statement = (
-        select(EntityName.name_key, Entity)
-        .join(Entity, Entity.id == EntityName.entity_id)
-        .where(EntityName.name_key.in_(keys), Entity.deleted_at.is_(None))
-        .order_by(Entity.created_at)
-    )
-    return [(row[0], row[1]) for row in (await session.execute(statement)).all()]
+async def find_by_name_keys(
+    session: AsyncSession, keys: Collection[str]
+) -> list[tuple[str, Entity]]:
+    """(name key, entity) for every live entity with one of these names or aliases, oldest
+    entity first for each key."""
+    found: list[tuple[str, Entity]] = []
+    for chunk in _chunks(keys):
+        statement = (
+            select(EntityName.name_key, Entity)
+            .join(Entity, Entity.id == EntityName.entity_id)
+            .where(EntityName.name_key.in_(chunk), Entity.deleted_at.is_(None))
+            .order_by(Entity.created_at)
+        )
+        found += [(row[0], row[1]) for row in (await session.execute(statement)).all()]
+    return found
+
+
+async def find_live(
+    session: AsyncSession, ids: Collection[uuid.UUID], slugs: Collection[str]
+) -> list[Entity]:
+    """The live entities with one of these ids or current slugs."""
+    found: list[Entity] = []
+    for column, values in ((Entity.id, ids), (Entity.slug, slugs)):
+        for chunk in _chunks(values):
+            statement = select(Entity).where(column.in_(chunk), Entity.deleted_at.is_(None))
+            found += (await session.scalars(statement)).all()
+    return found
 
 
 class Stats(NamedTuple):
@@ -165,11 +183,12 @@ async def entity_changes_since(session: AsyncSession, seq: int) -> list[tuple[in
     return [(int(row[0]), row[1]) for row in rows.all()]
 
 
-# Ids per IN list: both databases cap the parameters of one statement.
+# Values per IN list: both databases cap the parameters of one statement.
 IN_CHUNK = 1000
+T = TypeVar("T")
 
 
-def _chunks(ids: Collection[uuid.UUID]) -> Iterator[list[uuid.UUID]]:
+def _chunks(ids: Collection[T]) -> Iterator[list[T]]:
     items = list(ids)
     for start in range(0, len(items), IN_CHUNK):
         yield items[start : start + IN_CHUNK]

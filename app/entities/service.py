@@ -11,14 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles.reads import per_position
 from app.articles.schemas import MentionIn
-from app.changes.service import MERGED, bump_at_commit, record_change
+from app.changes.service import MERGED, Event, bump_at_commit, record_changes
 from app.core.errors import Conflict, NotFound, field_error, invalid
 from app.core.pagination import Page, decode_cursor, encode_cursor
 from app.core.repository import (
     Found,
     Keyed,
     Precondition,
-    add_with_slug,
+    add_with_slugs,
     by_int_id,
     ensure_slug_free,
     find_by_ref,
@@ -69,22 +69,31 @@ def _clean_aliases(name: str, aliases: Sequence[str]) -> list[str]:
 
 
 async def _record(
-    session: AsyncSession, entity: Entity, event: str, now: datetime, *, detail: str | None = None
+    session: AsyncSession,
+    entities: Sequence[Entity],
+    event: str,
+    now: datetime,
+    *,
+    detail: str | None = None,
 ) -> None:
-    public, visible_from = announced(entity, event, now)
-    await record_change(
-        session,
-        resource_type="entities",
-        resource_id=entity.id,
-        event=event,
-        version=entity.version,
-        public=public,
-        visible_from=visible_from,
-        detail=detail,
-    )
+    events = []
+    for entity in entities:
+        public, visible_from = announced(entity, event, now)
+        events.append(
+            Event("entities", entity.id, event, entity.version, public, visible_from, detail)
+        )
+    await record_changes(session, events)
     # Tells every worker's matcher that the set of entity names changed.
     bump_at_commit(session, ENTITIES_COUNTER)
-    linking_service.note_entity_change(session, entity.id)
+    for entity in entities:
+        linking_service.note_entity_change(session, entity.id)
+
+
+def _name_taken(other: Entity) -> Conflict:
+    return Conflict(
+        f"A {other.type} named {other.name!r} exists already ({other.slug}).",
+        errors=[field_error(["body", "name"], "Already used by another entity of this type.")],
+    )
 
 
 async def _ensure_unique(
@@ -92,12 +101,7 @@ async def _ensure_unique(
 ) -> None:
     for _key, other in await repository.find_by_name_keys(session, [fold_name(name)]):
         if other.id != exclude and other.type == type_ and fold_name(other.name) == fold_name(name):
-            raise Conflict(
-                f"A {type_} named {other.name!r} exists already ({other.slug}).",
-                errors=[
-                    field_error(["body", "name"], "Already used by another entity of this type.")
-                ],
-            )
+            raise _name_taken(other)
 
 
 async def create_entity(
@@ -105,26 +109,50 @@ async def create_entity(
 ) -> Entity:
     """A new entity; ``public``: made through its own endpoint, so readers see it at once
     (one named in an article's input waits for a public article to carry it)."""
-    await _ensure_unique(session, data.name, data.type, None)
-    if data.slug is not None:
-        await ensure_slug_free(session, Entity, data.slug)
-    entity = Entity(
-        id=uuid.uuid4(),
-        name=data.name,
-        type=data.type,
-        aliases=_clean_aliases(data.name, data.aliases),
-        description=data.description,
-        external_ids=data.external_ids,
-        created_at=now,
-        updated_at=now,
-        public_from=now if public else None,
-    )
-    _set_names(entity)
-    await add_with_slug(
-        session, entity, slug=data.slug, base=make_slug(data.name, fallback="entity")
-    )
-    await _record(session, entity, "created", now)
+    [entity] = await create_entities(session, [data], now=now, public=public)
     return entity
+
+
+async def create_entities(
+    session: AsyncSession, items: Sequence[EntityCreate], *, now: datetime, public: bool = True
+) -> list[Entity]:
+    """New entities of distinct names and slugs, written together (see :func:`create_entity`);
+    the first problem with any of them (a name or slug in use) is raised for all."""
+    taken = {
+        (fold_name(other.name), other.type): other
+        for _key, other in await repository.find_by_name_keys(
+            session, {fold_name(data.name) for data in items}
+        )
+    }
+    for data in items:
+        other = taken.get((fold_name(data.name), data.type))
+        if other is not None:
+            raise _name_taken(other)
+    await ensure_slug_free(session, Entity, *(data.slug for data in items if data.slug))
+    entities = [
+        Entity(
+            id=uuid.uuid4(),
+            name=data.name,
+            type=data.type,
+            aliases=_clean_aliases(data.name, data.aliases),
+            description=data.description,
+            external_ids=data.external_ids,
+            created_at=now,
+            updated_at=now,
+            public_from=now if public else None,
+        )
+        for data in items
+    ]
+    for entity in entities:
+        _set_names(entity)
+    await add_with_slugs(
+        session,
+        entities,
+        slugs=[data.slug for data in items],
+        bases=[make_slug(data.name, fallback="entity") for data in items],
+    )
+    await _record(session, entities, "created", now)
+    return entities
 
 
 async def update_entity(
@@ -172,7 +200,7 @@ async def update_entity(
     _set_names(entity)
     entity.updated_at = now
     await flush_new_version(session, entity)
-    await _record(session, entity, "updated", now)
+    await _record(session, [entity], "updated", now)
     return entity
 
 
@@ -181,7 +209,7 @@ async def delete_entity(
 ) -> None:
     precondition.check(entity)
     await trash_or_purge(session, entity, purge=purge, now=now)
-    await _record(session, entity, "deleted", now)
+    await _record(session, [entity], "deleted", now)
 
 
 async def find_entity(
@@ -293,36 +321,98 @@ async def _sorted(
     return keyed
 
 
+def _ref_key(ref: MentionIn) -> str | None:
+    """The id or slug an entity is named by, or None when it is named by name."""
+    if ref.id is not None:
+        return str(ref.id)
+    return ref.slug
+
+
+async def _live_by_refs(session: AsyncSession, keys: set[str]) -> dict[str, Entity]:
+    """The live entity each of ``keys`` (ids and slugs) names, for those that name one."""
+    ids = {uuid.UUID(key) for key in keys if is_uuid(key)}
+    slugs = {key for key in keys if not is_uuid(key)}
+    found: dict[str, Entity] = {}
+    for entity in await repository.find_live(session, ids, slugs):
+        found[str(entity.id)] = found[entity.slug] = entity
+    # Former slugs and merged ids, one at a time: they are rare.
+    for key in keys - found.keys():
+        moved = await _live_by_ref(session, key)
+        if moved is not None:
+            found[key] = moved
+    return found
+
+
+class _Names:
+    """Live entities by folded name or alias, oldest first, as a batch finds and makes them."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, list[Entity]] = {}
+
+    async def look_up(self, session: AsyncSession, keys: Collection[str]) -> None:
+        for key in keys:
+            self.by_key[key] = []
+        for key, entity in await repository.find_by_name_keys(session, keys):
+            self.by_key[key].append(entity)
+
+    def first(self, name: str, type_: str | None) -> Entity | None:
+        for entity in self.by_key.get(fold_name(name), []):
+            if type_ is None or entity.type == type_:
+                return entity
+        return None
+
+
 async def resolve_entities(
-    session: AsyncSession, refs: Sequence[MentionIn], *, now: datetime
-) -> list[Entity]:
-    """The entity each of ``refs`` names, by id, slug, name or alias; new names are created."""
+    session: AsyncSession, refs: Sequence[Sequence[MentionIn]], *, now: datetime
+) -> list[list[Entity]]:
+    """For each list of ``refs`` (an article's ``entities``), the entity each names, by id,
+    slug, name or alias; new names of a given type are created.
+
+    The refs of all the lists are looked up together, so that a batch of
+    articles costs a query or two, not one per name; the first problem with
+    any ref is raised for all.
+    """
+    flat = [ref for article_refs in refs for ref in article_refs]
+    live = await _live_by_refs(session, {key for ref in flat if (key := _ref_key(ref))})
+    named = [ref for ref in flat if _ref_key(ref) is None and ref.name]
+    names = _Names()
+    await names.look_up(session, {fold_name(ref.name) for ref in named if ref.name})
+    new = {
+        (ref.type, fold_name(ref.name)): ref.name
+        for ref in named
+        if ref.name and ref.type and names.first(ref.name, ref.type) is None
+    }
+    if new:
+        # Writers naming the same new entity at once make one, not one each.
+        await lock_name(session, *(f"entities:{type_}:{key}" for type_, key in new))
+        await names.look_up(session, {key for _type, key in new})
+        items = [
+            EntityCreate(name=name, type=type_)
+            for (type_, _key), name in new.items()
+            if names.first(name, type_) is None
+        ]
+        for entity in await create_entities(session, items, now=now, public=False) if items else []:
+            names.by_key[fold_name(entity.name)].append(entity)
+    return [_chosen(article_refs, live, names) for article_refs in refs]
+
+
+def _chosen(refs: Sequence[MentionIn], live: dict[str, Entity], names: _Names) -> list[Entity]:
+    """The entity each of an article's refs names, found by :func:`resolve_entities`."""
     entities: list[Entity] = []
     for i, ref in enumerate(refs):
-        entity: Entity | None = None
-        if ref.id is not None or ref.slug is not None:
-            key = str(ref.id) if ref.id is not None else str(ref.slug)
-            entity = await _live_by_ref(session, key)
-            if entity is None:
+        key = _ref_key(ref)
+        if key is not None:
+            if key not in live:
                 raise invalid(["body", "entities", i], f"No entity {key!r}.")
-        else:
-            assert ref.name is not None
-            entity = await _named(session, ref.name, ref.type)
-            if entity is None and ref.type is None:
-                raise invalid(
-                    ["body", "entities", i, "type"],
-                    f"No entity named {ref.name!r}; give its type to create it.",
-                )
-            if entity is None:
-                assert ref.type is not None
-                # Writers naming the same new entity at once make one, not one each.
-                await lock_name(session, f"entities:{ref.type}:{fold_name(ref.name)}")
-                entity = await _named(session, ref.name, ref.type) or await create_entity(
-                    session,
-                    data=EntityCreate(name=ref.name, type=ref.type),
-                    now=now,
-                    public=False,
-                )
+            entities.append(live[key])
+            continue
+        assert ref.name is not None
+        entity = names.first(ref.name, ref.type)
+        if entity is None:
+            raise invalid(
+                ["body", "entities", i, "type"],
+                f"No entity named {ref.name!r}; give its type to create it.",
+            )
         entities.append(entity)
     return entities
 
@@ -332,14 +422,6 @@ async def name_entries(
 ) -> list[repository.NameEntry]:
     """(id, name, aliases) of those of ``ids`` that are live entities."""
     return await repository.name_entries(session, ids)
-
-
-async def _named(session: AsyncSession, name: str, type_: str | None) -> Entity | None:
-    """The first live entity with this name or alias (of this type, if given)."""
-    for _key, entity in await repository.find_by_name_keys(session, [fold_name(name)]):
-        if type_ is None or entity.type == type_:
-            return entity
-    return None
 
 
 # Co-occurrence ------------------------------------------------------------------
@@ -484,8 +566,8 @@ async def merge_entity(
     await remember_old_slug(session, Entity, old_slug, target.id)
     await remember_old_slug(session, Entity, str(source.id), target.id)
     await flush_new_version(session, target)
-    await _record(session, source, "deleted", now, detail=f"{MERGED}{target.id}")
-    await _record(session, target, "updated", now)
+    await _record(session, [source], "deleted", now, detail=f"{MERGED}{target.id}")
+    await _record(session, [target], "updated", now)
     return target
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles.reads import per_position
-from app.changes.service import record_change
+from app.changes.service import Event, record_changes
 from app.core.pagination import Page
 from app.core.repository import (
     Found,
@@ -45,23 +45,18 @@ async def resolve_tag_map(
     """Each non-blank ref (stripped) to its tag by slug or name; unknown ones are created,
     hidden from readers until a public article carries them."""
 
-    async def created(tag: Tag) -> None:
-        await _record(session, tag, "created", now)
+    async def created(tags: Sequence[Tag]) -> None:
+        await _record(session, tags, "created", now)
 
     return await resolve_named(session, Tag, refs, label="tag", by_slug=True, on_created=created)
 
 
-async def _record(session: AsyncSession, tag: Tag, event: str, now: datetime) -> None:
-    public, visible_from = announced(tag, event, now)
-    await record_change(
-        session,
-        resource_type="tags",
-        resource_id=tag.id,
-        event=event,
-        version=tag.version,
-        public=public,
-        visible_from=visible_from,
-    )
+async def _record(session: AsyncSession, tags: Sequence[Tag], event: str, now: datetime) -> None:
+    events = []
+    for tag in tags:
+        public, visible_from = announced(tag, event, now)
+        events.append(Event("tags", tag.id, event, tag.version, public, visible_from))
+    await record_changes(session, events)
 
 
 async def find_tag(
@@ -145,7 +140,7 @@ async def create_tag(session: AsyncSession, *, data: TagCreate, now: datetime) -
         public_from=now,
     )
     await add_with_slug(session, tag, slug=data.slug, base=make_slug(data.name, fallback="tag"))
-    await _record(session, tag, "created", now)
+    await _record(session, [tag], "created", now)
     return tag
 
 
@@ -174,7 +169,7 @@ async def update_tag(
         return tag
     tag.updated_at = now
     await flush_new_version(session, tag)
-    await _record(session, tag, "updated", now)
+    await _record(session, [tag], "updated", now)
     return tag
 
 
@@ -183,4 +178,4 @@ async def delete_tag(
 ) -> None:
     precondition.check(tag)
     await trash_or_purge(session, tag, purge=purge, now=now)
-    await _record(session, tag, "deleted", now)
+    await _record(session, [tag], "deleted", now)
