@@ -477,24 +477,31 @@ CarriedRow = Row[uuid.UUID, int, datetime | None]
 def _publish_statement(target: Any, links: Any, column: Any) -> Any:
     """Set ``public_from`` of the ``target`` rows (tags or entities) linked to the
     articles ``ids`` through ``links``, or waiting for a scheduled story."""
-    public_from = (
-        select(func.min(Article.published_at))
-        .select_from(links)
-        .join(Article, Article.id == links.c.article_id)
-        .where(column == target.c.id, becomes_visible_clause(NOW))
-        .scalar_subquery()
-    )
     carried = select(column).where(links.c.article_id.in_(IDS))
     # Those a scheduled story was to make public may have to wait longer, or for nothing.
     pending = select(target.c.id).where(target.c.public_from > NOW)
-    return (
-        update(target)
+    # Only those readers do not see yet: few, and carried by few articles, so that
+    # the earliest publication is read from their own links, not from every article.
+    waiting = (
+        select(target.c.id)
         .where(
             target.c.id.in_(carried.union(pending)),
             or_(target.c.public_from.is_(None), target.c.public_from > NOW),
-            target.c.public_from.is_distinct_from(public_from),
         )
-        .values(public_from=public_from)
+        .subquery("waiting")
+    )
+    firsts = (
+        select(waiting.c.id, func.min(Article.published_at).label("first"))
+        .select_from(waiting)
+        .outerjoin(links, column == waiting.c.id)
+        .outerjoin(Article, and_(Article.id == links.c.article_id, becomes_visible_clause(NOW)))
+        .group_by(waiting.c.id)
+        .subquery("firsts")
+    )
+    return (
+        update(target)
+        .where(target.c.id == firsts.c.id, target.c.public_from.is_distinct_from(firsts.c.first))
+        .values(public_from=firsts.c.first)
         .returning(target.c.id, target.c.version, target.c.public_from)
     )
 
