@@ -110,6 +110,10 @@ def migrate() -> None:
         applied = upgrade(settings.database_url)
     except (OSError, DBAPIError) as exc:
         raise unusable(settings, exc) from None
+    from app.search import index as search_index
+
+    if run_with_database(search_index.ensure, announce=False):
+        console.print("Built the full-text index again: an import stopped early had left it out.")
     if not applied:
         console.print("The schema was already up to date: nothing to do.")
         return
@@ -274,6 +278,7 @@ def import_articles(
                     principal=IMPORTER,
                     linking=linking,
                     batch_size=batch_size or smooth_batch_size(total),
+                    expected=total,
                     on_batch=advance,
                 )
             )

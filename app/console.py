@@ -53,14 +53,15 @@ def _missing_sqlite_file(url: str) -> Path | None:
     return None if path.exists() else path
 
 
-def run_with_database(work: Callable[[Database], Awaitable[T]]) -> T:
+def run_with_database(work: Callable[[Database], Awaitable[T]], *, announce: bool = True) -> T:
     """Run ``work`` against the configured database, once it is known to be there and current.
 
     A database that is missing, unreachable or not migrated is one line and
-    exit status 2, and no file is made.
+    exit status 2, and no file is made. ``announce``: say first which database it is.
     """
     settings = get_settings()
-    announce_database(settings)
+    if announce:
+        announce_database(settings)
     missing = _missing_sqlite_file(settings.database_url)
     if missing is not None:
         raise fail(f"There is no database at {missing}: run `lede migrate` first.", 2)

@@ -136,9 +136,14 @@ async def timed_import(url: str, plan: Plan, label: str) -> tuple[Tally, float, 
 
     try:
         with plan.corpus.open("rb") as stream:
-            items, _total = read_items(stream)
+            items, total = read_items(stream)
             tally = await import_articles(
-                database, items, principal=IMPORTER, batch_size=plan.batch_size, on_batch=report
+                database,
+                items,
+                principal=IMPORTER,
+                batch_size=plan.batch_size,
+                expected=total,
+                on_batch=report,
             )
         return tally, time.perf_counter() - started, time.process_time() - cpu_started
     finally:

@@ -46,6 +46,7 @@ from app.linking import service as linking_service
 from app.linking.deps import LinkOptionsDep
 from app.linking.service import LinkOptions
 from app.models import Article
+from app.search import index as search_index
 from app.tags import repository as tags_repository
 
 router = APIRouter(prefix="/v1", tags=["articles"])
@@ -576,31 +577,43 @@ async def import_articles(
     principal: Principal,
     linking: LinkOptions = service.LINK,
     batch_size: int = 500,
+    expected: int | None = None,
     on_batch: Callable[[list[ItemResult]], None] | None = None,
 ) -> Tally:
-    """Upsert ``items`` a batch per transaction, so that no lock is held for long."""
+    """Upsert ``items`` a batch per transaction, so that no lock is held for long.
+
+    ``expected``, how many items there are when known, lets a large import build
+    the full-text index once at its end (see ``app.search.index``).
+    """
     tally = Tally()
     iterator = iter(items)
     index = 0
-    while batch := list(islice(iterator, batch_size)):
-        async with database.writer() as session, session.begin():
-            if session.get_bind().dialect.name == "postgresql":
-                # The tables grow faster than autovacuum analyzes them: a plan
-                # PostgreSQL kept for a statement while they were small (a
-                # sequential scan) would stay, and slow every batch after.
-                await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-            results = await upsert_articles(
-                session,
-                batch,
-                principal=principal,
-                now=utcnow(),
-                linking=linking,
-                first_index=index,
-            )
-        index += len(batch)
-        tally.add(results)
-        if on_batch is not None:
-            on_batch(results)
+    analyze_at = ANALYZE_AFTER
+    async with search_index.deferred(database, expected):
+        while batch := list(islice(iterator, batch_size)):
+            async with database.writer() as session, session.begin():
+                if session.get_bind().dialect.name == "postgresql":
+                    # The tables grow faster than autovacuum analyzes them: a plan
+                    # PostgreSQL kept for a statement while they were small (a
+                    # sequential scan) would stay, and slow every batch after.
+                    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+                results = await upsert_articles(
+                    session,
+                    batch,
+                    principal=principal,
+                    now=utcnow(),
+                    linking=linking,
+                    first_index=index,
+                )
+            index += len(batch)
+            tally.add(results)
+            if on_batch is not None:
+                on_batch(results)
+            # Statistics each time the import doubles what it wrote: the plans of
+            # its own statements follow the tables as they grow.
+            if tally.written >= analyze_at:
+                await database.gather_statistics()
+                analyze_at *= 2
     if tally.written >= ANALYZE_AFTER:
         await database.gather_statistics()
     return tally
