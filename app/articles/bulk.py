@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.background import BackgroundTask
 from starlette.responses import Response
 
-from app.articles import repository, service
+from app.articles import mentions, repository, service, versions
 from app.articles.repository import ARTICLES
 from app.articles.schemas import ArticleCreate
 from app.core.clock import utcnow
@@ -374,7 +374,7 @@ def _runs(items: Sequence[_Valid]) -> Iterator[list[_Valid]]:
 # others keep the stored value when not given, are derived, or are not columns.
 _REPLACED = tuple(
     name
-    for name in service.TRACKED
+    for name in versions.TRACKED
     if name not in ("slug", "summary", "published_at", "image", "tags", "entities", "corrections")
 )
 _SNAPSHOT_COLUMNS = tuple(
@@ -437,10 +437,10 @@ async def _unchanged(
     for article_id, tag_id, _slug, name in await repository.tag_rows(session, ids):
         tags[article_id].append(tag_id)
         names[article_id].append(name)
-    mentions: dict[uuid.UUID, list[Any]] = {i: [] for i in ids}
+    stored_mentions: dict[uuid.UUID, list[Any]] = {i: [] for i in ids}
     for mention in await repository.mention_rows(session, ids):
         article_id, entity_id, *_ref, count, spans, source, salience, score, editor = mention
-        mentions[article_id].append(
+        stored_mentions[article_id].append(
             SimpleNamespace(
                 entity_id=entity_id,
                 source=source,
@@ -459,7 +459,7 @@ async def _unchanged(
     plain: list[tuple[_Valid, Any]] = []
     for item, article_id in pairs:
         row = stored[article_id]
-        if item.data.entities or any(m.source == "manual" for m in mentions[article_id]):
+        if item.data.entities or any(m.source == "manual" for m in stored_mentions[article_id]):
             continue
         chosen = [
             by_slug.get(ref.strip()) or by_key.get(fold_name(ref))
@@ -476,16 +476,16 @@ async def _unchanged(
         after["summary"], after["summary_derived"] = values["summary"], False
         for name in ("slug", "published_at"):
             after[name] = values[name] or row._mapping[name]
-        same = service.snapshot(SimpleNamespace(**after), tags=names[article_id], manual=[])
-        if same == service.snapshot(row, tags=names[article_id], manual=[]):
+        same = versions.snapshot(SimpleNamespace(**after), tags=names[article_id], manual=[])
+        if same == versions.snapshot(row, tags=names[article_id], manual=[]):
             plain.append((item, row))
     if linking.enabled:
-        texts = [service.article_text(row) for _item, row in plain]
+        texts = [mentions.article_text(row) for _item, row in plain]
         linked = await linking_service.link_articles(session, texts, options=linking)
         plain = [
             (item, row)
             for (item, row), found in zip(plain, linked, strict=True)
-            if service.linked_state(found) == service.mention_state(mentions[row.id])
+            if mentions.linked_state(found) == mentions.mention_state(stored_mentions[row.id])
         ]
     return {
         item.index: ItemResult(

@@ -2,7 +2,7 @@
 
 Lists and single articles are what every page view asks for; building ORM
 objects for them cost more than the queries did. Writes still answer with
-loaded articles (``service.to_dict``); both give the same JSON.
+loaded articles (``queries.to_dict``); both give the same JSON.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ async def shape(
 
     ``rows`` carry ``id`` first, then the columns of the other fields in order (and
     may carry more after them). Keys come in the order of ``fields``, as
-    ``service.to_dict`` puts them.
+    ``queries.to_dict`` puts them.
     """
     if not LINKED.intersection(fields):
         return [dict(zip(fields, row[1:], strict=False)) for row in rows]

@@ -15,7 +15,7 @@ from fastapi import Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from app.articles import service
+from app.articles import queries
 from app.articles.filters import LIST_FIELDS, ArticleFilters, ArticleSort, parse_fields
 from app.articles.reads import Document, ReadCaches, Rendered
 from app.core.config import Settings
@@ -67,7 +67,7 @@ async def written_response(
     """The article as a write left it, read back as every read shows it."""
     location = f"{base_url(request)}/v1/articles/{slug}" if status_code == 201 else None
     return stored_response(
-        await service.stored_json(session, article_id, version),
+        await queries.stored_json(session, article_id, version),
         etag=version_etag(article_id, version),
         status_code=status_code,
         location=location,
@@ -92,7 +92,7 @@ async def article_list_response(
         body = dumps(content)
         return Rendered(body, body_etag(body), headers)
 
-    rendered = await service.list_rendered(
+    rendered = await queries.list_rendered(
         session,
         read_caches(request),
         key=self_url(request),
@@ -131,7 +131,7 @@ async def article_response(
     media_type = "application/json" if document is None else document.media_type
     # The version alone says whether the client's copy is current, and keys
     # the rendered JSON: neither needs the article loaded.
-    current = await service.current_version(session, ref, principal=principal, now=now)
+    current = await queries.current_version(session, ref, principal=principal, now=now)
     if current is not None:
         etag = version_etag(current.id, current.version)
         if not_modified(request, etag, current.updated_at):
@@ -139,7 +139,7 @@ async def article_response(
                 settings, public=public, etag=etag, last_modified=current.updated_at
             )
             return Response(status_code=304, headers=headers)
-        body = await service.article_body(
+        body = await queries.article_body(
             session, read_caches(request), current, fields, now, document
         )
         if body is not None:
@@ -155,13 +155,13 @@ async def article_response(
     # Not visible to this principal, a former slug, or changed meanwhile: the
     # full look-up says which (404, 410, 301) or renders what is there now.
     shows_trash = document is not None and document.shows_trash
-    found = await service.find_article(
+    found = await queries.find_article(
         session, ref, principal=principal, now=now, include_deleted=shows_trash
     )
     if found.item is None:
         return moved_response(request, found, settings=settings, public=public)
     article = found.item
-    rendered = await service.render_article(service.to_dict(article, fields), document)
+    rendered = await queries.render_article(queries.to_dict(article, fields), document)
     return cached_body(
         request,
         rendered.body,

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles import service
+from app.articles import publishing, service
 from app.core.errors import NotFound
 from app.core.repository import Precondition, flush_new_version
 from app.core.security import Principal
@@ -95,5 +95,5 @@ async def untrash(
         article.updated_at = now
         article.updated_by = principal.actor
         await flush_new_version(session, article)
-        await service.record_event(session, article, "updated", now=now)
+        await publishing.record_event(session, article, "updated", now=now)
     return article

@@ -10,7 +10,7 @@ from pydantic import BaseModel, TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from app.articles import related, service
+from app.articles import queries, related, service
 from app.articles import revisions as revisions_service
 from app.articles.filters import (
     ARTICLE_FIELDS,
@@ -163,7 +163,7 @@ async def _editable(
     for_update: bool = True,
 ) -> Article:
     """The article a write addresses: by id or current slug only, never a former one."""
-    found = await service.find_article(
+    found = await queries.find_article(
         session,
         ref,
         principal=principal,
@@ -433,13 +433,13 @@ async def list_related_articles(
     limit: Annotated[int, Query(ge=1, le=100, description="How many.")] = 10,
 ) -> Response:
     """Published articles sharing the most entities (2 points each) and tags (1 point each)."""
-    found = await service.find_article(session, ref, principal=principal, now=now)
+    found = await queries.find_article(session, ref, principal=principal, now=now)
     if found.item is None:
         return moved_response(request, found, settings=settings, public=is_public(principal))
     scored, total = await related.related_articles(session, found.item, limit=limit, now=now)
     return collection_response(
         request,
-        [{**service.to_dict(article, LIST_FIELDS), "score": score} for article, score in scored],
+        [{**queries.to_dict(article, LIST_FIELDS), "score": score} for article, score in scored],
         settings=settings,
         public=is_public(principal),
         page=Page(limit=limit, offset=0, cursor=None),

@@ -10,7 +10,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles import repository
-from app.articles.service import article_text
+from app.articles.mentions import article_text
 from app.entities import service as entities_service
 from app.linking import service as linking_service
 

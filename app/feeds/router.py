@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import JSONResponse, Response
 
-from app.articles import service
+from app.articles import queries
 from app.articles.filters import ArticleFilters, FiltersDep
 from app.articles.responses import read_caches
 from app.core.config import Settings
@@ -115,7 +115,7 @@ def _item(article: Article, base: str) -> FeedItem:
         authors=tuple(article.authors),
         published_at=article.published_at,
         updated_at=article.updated_at,
-        tags=tuple(tag.name for tag in service.live_tags(article)),
+        tags=tuple(tag.name for tag in queries.live_tags(article)),
         image_url=(article.image or {}).get("url"),
     )
 
@@ -148,7 +148,7 @@ async def _feed(
 ) -> Response:
     # Feeds are public documents, shared by every reader and cache: an editor's
     # key never brings drafts or scheduled articles into them.
-    articles, _total, _next = await service.list_articles(
+    articles, _total, _next = await queries.list_articles(
         session,
         read_caches(request),
         filters=filters,

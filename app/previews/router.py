@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from app.articles import service as articles_service
+from app.articles import queries as articles_queries
 from app.core.db import SessionDep
 from app.core.deps import NowDep, SettingsDep
 from app.core.errors import problem_responses
@@ -52,7 +52,7 @@ async def create_preview(
     data: PreviewCreate | None = None,
 ) -> Response:
     """A token that opens this article, as it is at each read, until it expires or is revoked."""
-    found = await articles_service.find_article(session, ref, principal=principal, now=now)
+    found = await articles_queries.find_article(session, ref, principal=principal, now=now)
     article = current(found, ref)
     preview = await service.issue(
         session,
@@ -71,6 +71,6 @@ async def revoke_previews(
     ref: Annotated[str, REF], session: SessionDep, principal: EditorDep, now: NowDep
 ) -> Response:
     """Revoke every preview token of the article at once."""
-    found = await articles_service.find_article(session, ref, principal=principal, now=now)
+    found = await articles_queries.find_article(session, ref, principal=principal, now=now)
     await service.revoke(session, current(found, ref))
     return no_content()

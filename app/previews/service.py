@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles import service as articles_service
+from app.articles import queries as articles_queries
 from app.core.errors import Unauthorized
 from app.core.security import Principal
 from app.models import Article
@@ -74,11 +74,11 @@ async def check_token(
         claims = read_token(token, key=key)
     except InvalidToken:
         raise Unauthorized(REFUSED) from None
-    found = await articles_service.find_article(session, ref, principal=PREVIEWER, now=now)
+    found = await articles_queries.find_article(session, ref, principal=PREVIEWER, now=now)
     article = found.item
     if article is None:
         # A former slug: answer the 301 only to the token of the article it leads to.
-        moved = await articles_service.find_article(
+        moved = await articles_queries.find_article(
             session, str(found.moved_to), principal=PREVIEWER, now=now
         )
         article = moved.item

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles import service as articles_service
+from app.articles import queries as articles_queries
 from app.articles.filters import ArticleFilters
 from app.changes import service as changes_service
 from app.core.http import dumps
@@ -137,7 +137,7 @@ async def _event_data(
         ids = list({c.resource_id for c in changes if c.resource_type == resource_type})
         slugs.update(await repository.slugs(session, model, ids))
     article_ids = list({c.resource_id for c in changes if c.resource_type == "articles"})
-    articles = await articles_service.readable_json(
+    articles = await articles_queries.readable_json(
         session, article_ids, sees_drafts=sees_drafts, now=now
     )
     out = {}
@@ -175,6 +175,6 @@ async def _passing_filters(
             section=chosen.get("section"),
         )
         if filters not in by_filters:
-            by_filters[filters] = await articles_service.matching_ids(session, article_ids, filters)
+            by_filters[filters] = await articles_queries.matching_ids(session, article_ids, filters)
         out[subscription.id] = by_filters[filters]
     return out
