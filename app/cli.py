@@ -238,7 +238,7 @@ def import_articles(
     ] = True,
 ) -> None:
     """Create or update articles from a file, matched by slug or canonical_url."""
-    from app.articles import bulk
+    from app.articles import bulk_items, transfer
     from app.linking.service import LinkOptions
 
     linking = LinkOptions(
@@ -254,7 +254,7 @@ def import_articles(
             except OSError as exc:
                 raise typer.BadParameter(str(exc), param_hint="FILE") from None
         try:
-            items, total = bulk.read_items(stream)
+            items, total = bulk_items.read_items(stream)
         except ProblemError as exc:
             console.print(f"[red]Nothing imported:[/red] {exc.detail}")
             raise typer.Exit(1) from None
@@ -268,11 +268,11 @@ def import_articles(
         with progress:
             task = progress.add_task("import", total=total)
 
-            def advance(results: list[bulk.ItemResult]) -> None:
+            def advance(results: list[bulk_items.ItemResult]) -> None:
                 progress.advance(task, len(results))
 
             tally = run_with_database(
-                lambda database: bulk.import_articles(
+                lambda database: transfer.import_articles(
                     database,
                     items,
                     principal=IMPORTER,
@@ -321,7 +321,7 @@ def export(
     ] = None,
 ) -> None:
     """Write every article not in the trash as NDJSON that `lede import` reads back."""
-    from app.articles import bulk
+    from app.articles import transfer
     from app.core.http import dumps
 
     changed_since = _rfc3339(since)
@@ -333,7 +333,7 @@ def export(
         async def work(database: Database) -> int:
             count = 0
             async with database.reader() as session:
-                async for item in bulk.export_articles(session, since=changed_since):
+                async for item in transfer.export_articles(session, since=changed_since):
                     out.write(dumps(item) + b"\n")
                     count += 1
             return count

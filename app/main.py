@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import health
-from app.articles.bulk import router as bulk_router
+from app.articles.bulk_http import router as bulk_router
 from app.articles.documents import router as documents_router
 from app.articles.reads import ReadCaches
 from app.articles.router import router as articles_router

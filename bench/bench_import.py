@@ -28,7 +28,8 @@ from typing import Any
 import asyncpg
 import orjson
 
-from app.articles.bulk import ItemResult, Tally, import_articles, read_items
+from app.articles.bulk_items import ItemResult, Tally, read_items
+from app.articles.transfer import import_articles
 from app.cli import IMPORTER
 from app.core.clock import utcnow
 from app.core.config import Settings

@@ -8,7 +8,7 @@ import httpx
 import orjson
 import pytest
 
-from app.articles import bulk
+from app.articles import transfer
 from tests.conftest import Backend
 
 ANN = {
@@ -212,7 +212,7 @@ async def test_bulk_upsert_and_export_carry_bylines(
     two = (await editor.get("/v1/articles/wire-two")).json()
     assert [b["slug"] for b in two["bylines"]] == ["ann-writer"]
     async with backend.database.reader() as session:
-        exported = [item async for item in bulk.export_articles(session, since=None)]
+        exported = [item async for item in transfer.export_articles(session, since=None)]
     assert sorted(item["authors"] for item in exported) == [
         ["Ann Writer"],
         ["Ann Writer", "Wire Desk"],

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from app.articles import bulk
+from app.articles import bulk, bulk_items, transfer
 from app.core.db import Database
 from app.core.errors import is_database_unavailable
 from app.core.security import Principal
@@ -35,8 +35,8 @@ async def test_a_large_import_gathers_planner_statistics(
     backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(bulk, "ANALYZE_AFTER", 3)
-    items = [bulk.RawItem(value={"title": f"Imported {i}"}) for i in range(3)]
-    tally = await bulk.import_articles(backend.database, items, principal=EDITOR)
+    items = [bulk_items.RawItem(value={"title": f"Imported {i}"}) for i in range(3)]
+    tally = await transfer.import_articles(backend.database, items, principal=EDITOR)
     assert tally.created == 3
     assert await _analyzed(backend)
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app.articles import bulk
+from app.articles import bulk, bulk_items, transfer
 from app.core.security import Principal
 from app.search import index
 from tests.conftest import Backend
@@ -29,9 +29,9 @@ async def _indexes(backend: Backend) -> list[str]:
         return list(rows)
 
 
-def _stories(n: int) -> list[bulk.RawItem]:
+def _stories(n: int) -> list[bulk_items.RawItem]:
     return [
-        bulk.RawItem(
+        bulk_items.RawItem(
             value={
                 "title": f"Harvest report {i}",
                 "body": f"<p>Millet and sorghum, week {i}.</p>",
@@ -54,12 +54,12 @@ async def test_a_large_import_leaves_the_index_out_then_builds_it(
     during: list[list[str]] = []
     upsert = bulk.upsert_articles
 
-    async def upsert_noting_indexes(*args: Any, **kwargs: Any) -> list[bulk.ItemResult]:
+    async def upsert_noting_indexes(*args: Any, **kwargs: Any) -> list[bulk_items.ItemResult]:
         during.append(await _indexes(backend))
         return await upsert(*args, **kwargs)
 
     monkeypatch.setattr(bulk, "upsert_articles", upsert_noting_indexes)
-    tally = await bulk.import_articles(
+    tally = await transfer.import_articles(
         backend.database, _stories(6), principal=IMPORTER, batch_size=2, expected=6
     )
     assert tally.created == 6
@@ -75,7 +75,7 @@ async def test_an_import_into_a_larger_archive_keeps_the_index(
     if backend.name != "postgresql":
         pytest.skip("PostgreSQL only")
     monkeypatch.setattr(index, "DEFER_AT", 2)
-    await bulk.import_articles(backend.database, _stories(5), principal=IMPORTER)
+    await transfer.import_articles(backend.database, _stories(5), principal=IMPORTER)
     async with index.deferred(backend.database, expected=3) as left_out:
         assert not left_out
         assert await _indexes(backend)
