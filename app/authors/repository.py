@@ -11,8 +11,9 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles.repository import link_counts
+from app.core.listing import keyset_page
 from app.core.pagination import Page
-from app.core.repository import escape_like, keyset_page
+from app.core.repository import escape_like
 from app.core.slugs import fold_name
 from app.models import ArticleAuthor, Author
 

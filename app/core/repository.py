@@ -1,16 +1,16 @@
-"""What articles, entities and tags share: look-up by id, slug or former slug; slug allocation."""
+"""What articles, entities and tags share: look-up by id, slug or former slug; slugs and
+redirects; preconditions and versions."""
 
 from __future__ import annotations
 
-import bisect
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, true
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -26,15 +26,22 @@ from app.core.errors import (
     invalid,
 )
 from app.core.http import version_etag
-from app.core.pagination import Page, decode_cursor, encode_cursor
-from app.core.schemas import parse_utc
+
+# app.entities reaches these here; the other domains import them from app.core.listing.
+from app.core.listing import Keyed as Keyed
+from app.core.listing import by_int_id as by_int_id
+from app.core.listing import keyset_page as keyset_page
+from app.core.listing import listed_ids as listed_ids
+from app.core.listing import rows_by_ids as rows_by_ids
+from app.core.listing import sorted_page as sorted_page
 from app.core.security import Principal
-from app.core.slugs import SLUG_MAX, could_be_ref, fold_name, is_uuid, make_slug
+from app.core.slugs import SLUG_MAX, could_be_ref, is_uuid
 from app.models import Entity, SlugRedirect, Tag
-from app.models.base import IdMixin, NamedMixin, VersionedMixin
+from app.models.base import NamedMixin, VersionedMixin
 from app.models.visibility import is_public, public_clause, was_public_when_trashed
 
 M = TypeVar("M", bound=VersionedMixin)
+# A resource found by name (app.core.named).
 N = TypeVar("N", bound=NamedMixin)
 
 
@@ -335,145 +342,6 @@ def stale(item: VersionedMixin) -> PreconditionFailed:
     )
 
 
-async def keyset_page(
-    session: AsyncSession,
-    model: type[IdMixin],
-    *,
-    columns: Sequence[Any],
-    where: Sequence[ColumnElement[bool]],
-    sort: str,
-    key: Any,
-    descending: bool,
-    page: Page,
-    total: int | None = None,
-) -> tuple[list[Any], int, str | None]:
-    """One page of ``columns`` ordered by ``key`` then id, the total, and the next cursor.
-
-    ``key`` is a never-NULL expression, labelled ``sort_key`` among ``columns`` so
-    the cursor can carry its value; ids break ties, so the order is total. A caller
-    that can count more cheaply than ``where`` allows passes ``total``.
-    """
-    condition = and_(true(), *where)
-    if total is None:
-        total = await session.scalar(select(func.count()).select_from(model).where(condition)) or 0
-    statement = select(*columns).where(condition)
-    if page.cursor is not None:
-        raw_value, raw_id = decode_cursor(page.cursor, sort, 2)
-        try:
-            last_id = uuid.UUID(str(raw_id))
-            value = _cursor_value(key, raw_value)
-        except (ValueError, TypeError):
-            raise invalid(["query", "cursor"], "The cursor is not valid.") from None
-        if descending:
-            statement = statement.where(or_(key < value, and_(key == value, model.id < last_id)))
-        else:
-            statement = statement.where(or_(key > value, and_(key == value, model.id > last_id)))
-    order = (key.desc(), model.id.desc()) if descending else (key.asc(), model.id.asc())
-    statement = statement.order_by(*order).limit(page.limit + 1)
-    if page.cursor is None and page.offset:
-        statement = statement.offset(page.offset)
-    rows = list((await session.execute(statement)).all())
-    next_cursor = None
-    if len(rows) > page.limit:
-        rows = rows[: page.limit]
-        last = rows[-1]
-        value = last.sort_key
-        next_cursor = encode_cursor(
-            sort, [value.isoformat() if isinstance(value, datetime) else value, str(last.id)]
-        )
-    return rows, total, next_cursor
-
-
-Keyed = tuple[Any, uuid.UUID]
-
-
-def by_int_id(keyed: Keyed) -> tuple[Any, int]:
-    """The order of ``(key, id)`` pairs, compared as integers: ties on the key (many
-    items share a count) are then settled in C, not in ``UUID.__lt__``."""
-    return keyed[0], keyed[1].int
-
-
-def sorted_page(
-    ascending: Sequence[Keyed], *, sort: str, page: Page
-) -> tuple[list[uuid.UUID], str | None]:
-    """One page, largest first, of ids sorted as ``(key, id)`` pairs; the next cursor.
-
-    For orders kept in memory (counts cached per change-feed position); cursors
-    are those ``keyset_page`` makes, so an order can move between the two.
-    """
-    end = len(ascending)
-    if page.cursor is not None:
-        raw_value, raw_id = decode_cursor(page.cursor, sort, 2)
-        try:
-            last: Keyed = (_parse_key(ascending, raw_value), uuid.UUID(str(raw_id)))
-            end = bisect.bisect_left(ascending, last)
-        except (ValueError, TypeError):
-            raise invalid(["query", "cursor"], "The cursor is not valid.") from None
-    elif page.offset:
-        end = max(0, end - page.offset)
-    chosen = ascending[max(0, end - page.limit) : end][::-1]
-    next_cursor = None
-    if end > page.limit:
-        value, last_id = chosen[-1]
-        next_cursor = encode_cursor(
-            sort, [value.isoformat() if isinstance(value, datetime) else value, str(last_id)]
-        )
-    return [item_id for _key, item_id in chosen], next_cursor
-
-
-async def listed_ids(
-    session: AsyncSession, model: type[Any], where: Sequence[ColumnElement[bool]]
-) -> list[uuid.UUID]:
-    return list((await session.scalars(select(model.id).where(*where))).all())
-
-
-async def rows_by_ids(
-    session: AsyncSession, model: type[Any], columns: Sequence[Any], ids: Sequence[uuid.UUID]
-) -> list[Any]:
-    """The rows of these items, in the order given."""
-    if not ids:
-        return []
-    rows = {row.id: row for row in await session.execute(select(*columns).where(model.id.in_(ids)))}
-    return [rows[i] for i in ids if i in rows]
-
-
-async def count_sorted_page(
-    session: AsyncSession,
-    model: type[Any],
-    *,
-    columns: Sequence[Any],
-    where: Sequence[ColumnElement[bool]],
-    counts: dict[uuid.UUID, int],
-    sort: str,
-    page: Page,
-) -> tuple[list[Any], int, str | None]:
-    """A page of the listed items, most published articles first, from counts kept in
-    memory (``articles.repository.link_counts``) rather than counted per row; the total,
-    the next cursor."""
-    listed = sorted(
-        ((counts.get(i, 0), i) for i in await listed_ids(session, model, where)), key=by_int_id
-    )
-    ids, next_cursor = sorted_page(listed, sort=sort, page=page)
-    return await rows_by_ids(session, model, columns, ids), len(listed), next_cursor
-
-
-def _parse_key(ascending: Sequence[Keyed], raw: Any) -> Any:
-    if ascending and isinstance(ascending[0][0], datetime):
-        return parse_utc(str(raw))
-    if not isinstance(raw, int):
-        raise TypeError("cursor value of the wrong type")
-    return raw
-
-
-def _cursor_value(key: Any, raw: Any) -> Any:
-    python_type = key.type.python_type
-    if python_type is datetime:
-        return parse_utc(str(raw))
-    if not isinstance(raw, python_type):
-        raise TypeError("cursor value of the wrong type")
-    return raw
-
-
 async def flush_new_version(session: AsyncSession, item: VersionedMixin) -> None:
     """Write pending changes as the next version; a concurrent edit is a 412, not a lost update."""
     item.version += 1
@@ -502,125 +370,3 @@ async def trash_or_purge(
 def escape_like(text: str) -> str:
     """Match ``text`` literally inside a LIKE pattern (with ``escape="\\"``)."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-# Resources found by name (tags, authors) --------------------------------------
-
-
-async def find_named(
-    session: AsyncSession, model: type[N], keys: Sequence[str], slugs: Sequence[str] = ()
-) -> list[N]:
-    """The resources whose folded name is among ``keys`` or whose slug is among ``slugs``."""
-    statement = select(model).where(or_(model.name_key.in_(keys), model.slug.in_(slugs)))
-    return list((await session.scalars(statement)).all())
-
-
-async def resolve_named(
-    session: AsyncSession,
-    model: type[N],
-    refs: Sequence[str],
-    *,
-    label: str,
-    by_slug: bool,
-    on_created: Callable[[Sequence[N]], Awaitable[None]],
-) -> dict[str, N]:
-    """Each non-blank ref (stripped) to its resource by name (or slug); unknown ones are
-    created, together.
-
-    A trashed resource named again comes back out of the trash.
-    """
-    wanted = list(dict.fromkeys(r.strip() for r in refs if r.strip()))
-    found = await find_named(
-        session, model, [fold_name(r) for r in wanted], wanted if by_slug else []
-    )
-    by_slug_found = {item.slug: item for item in found} if by_slug else {}
-    by_key = {item.name_key: item for item in found}
-    # The first spelling of each name no resource has yet.
-    unknown: dict[str, str] = {}
-    for ref in wanted:
-        if by_slug_found.get(ref) is None and fold_name(ref) not in by_key:
-            unknown.setdefault(fold_name(ref), ref)
-    for item in await _create_named(
-        session, model, list(unknown.values()), label=label, on_created=on_created
-    ):
-        by_key[item.name_key] = item
-        by_slug_found[item.slug] = item
-    items: dict[str, N] = {}
-    for ref in wanted:
-        item = by_slug_found.get(ref) or by_key[fold_name(ref)]
-        if item.deleted_at is not None:
-            item.deleted_at = None
-        items[ref] = item
-    return items
-
-
-def _new_named(model: type[N], name: str) -> N:
-    item = model()
-    item.id = uuid.uuid4()
-    item.name = " ".join(name.split())
-    item.name_key = fold_name(name)
-    return item
-
-
-async def _create_named(
-    session: AsyncSession,
-    model: type[N],
-    names: Sequence[str],
-    *,
-    label: str,
-    on_created: Callable[[Sequence[N]], Awaitable[None]],
-) -> list[N]:
-    """Create resources met in articles, all in one statement; when another transaction
-    created one of them first, each is created on its own (or taken)."""
-    if not names:
-        return []
-    await session.flush()
-    items = [_new_named(model, name) for name in names]
-    try:
-        # Only these inserts are undone if another transaction got there first.
-        await add_with_slugs(
-            session,
-            items,
-            slugs=[None] * len(items),
-            bases=[make_slug(name, fallback=label) for name in names],
-        )
-    except IntegrityError:
-        return [
-            await _create_one_named(session, model, name, label=label, on_created=on_created)
-            for name in names
-        ]
-    await on_created(items)
-    return items
-
-
-async def _create_one_named(
-    session: AsyncSession,
-    model: type[N],
-    name: str,
-    *,
-    label: str,
-    on_created: Callable[[Sequence[N]], Awaitable[None]],
-) -> N:
-    """Create a resource met in an article, or take the one a concurrent writer just created."""
-    item = _new_named(model, name)
-    try:
-        await add_with_slug(session, item, slug=None, base=make_slug(name, fallback=label))
-    except IntegrityError:
-        existing = await find_named(session, model, [fold_name(name)])
-        if existing:
-            return existing[0]
-        raise
-    await on_created([item])
-    return item
-
-
-async def ensure_name_free(
-    session: AsyncSession, model: type[N], name: str, exclude: uuid.UUID | None, *, label: str
-) -> None:
-    """Names are unique whatever their case and accents: a taken one is a 409."""
-    for item in await find_named(session, model, [fold_name(name)]):
-        if item.id != exclude:
-            raise Conflict(
-                f"A {label} named {item.name!r} exists already.",
-                errors=[field_error(["body", "name"], f"Already used by another {label}.")],
-            )

@@ -11,8 +11,10 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles.repository import link_counts
+from app.core.listing import keyset_page
+from app.core.named import find_named
 from app.core.pagination import Page
-from app.core.repository import escape_like, find_named, keyset_page
+from app.core.repository import escape_like
 from app.core.slugs import fold_name
 from app.models import ArticleTag, Tag
 from app.models.visibility import public_clause

@@ -11,18 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles.reads import per_position
 from app.changes.service import Event, record_changes
+from app.core.listing import count_sorted_page
+from app.core.named import ensure_name_free, resolve_named
 from app.core.pagination import Page
 from app.core.repository import (
     Found,
     Precondition,
     add_with_slug,
-    count_sorted_page,
-    ensure_name_free,
     ensure_slug_free,
     find_resource,
     flush_new_version,
     move_slug,
-    resolve_named,
     trash_or_purge,
 )
 from app.core.security import Principal

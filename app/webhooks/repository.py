@@ -12,8 +12,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from app.core.listing import keyset_page
 from app.core.pagination import Page
-from app.core.repository import keyset_page
 from app.models import WebhookCursor, WebhookDelivery, WebhookSubscription
 from app.models.base import VersionedMixin
 
