@@ -32,9 +32,9 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from app.articles.filters import ArticleFilters, ArticleSort
-from app.core.db import Prepared, fetch_prepared
 from app.core.listing import keyset_page
 from app.core.pagination import Page
+from app.core.prepared import Prepared, fetch_prepared
 from app.core.slugs import fold_name, is_uuid
 from app.models import Article, ArticleAuthor, ArticleTag, Author, Counter, Entity, Mention, Tag
 from app.models.visibility import (

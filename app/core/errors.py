@@ -288,7 +288,7 @@ def is_database_unavailable(exc: BaseException) -> bool:
     elif isinstance(exc, _CONNECTION_ERRORS):
         return True
     else:
-        # The driver's own error, from a read run on its connection (core.db.Prepared).
+        # The driver's own error, from a read run on its connection (core.prepared.Prepared).
         original = exc
     # The asyncpg adapter wraps the driver's error and keeps it as the cause.
     names = {type(original).__name__, type(getattr(original, "__cause__", None)).__name__}

@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.core.db import make_sqlite_folder
+from app.core.sqlite import make_sqlite_folder
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 

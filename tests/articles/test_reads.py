@@ -16,7 +16,8 @@ from app.articles import repository
 from app.articles.filters import ARTICLE_FIELDS
 from app.articles.reads import RenderCache, Rendered
 from app.core.clock import utcnow
-from app.core.db import IDLE_CHECK_SECONDS, fetch_prepared
+from app.core.engines import IDLE_CHECK_SECONDS
+from app.core.prepared import fetch_prepared
 from tests.conftest import POSTGRES_URL, Backend
 
 LIST_ONLY = ("body_html", "body_text")
