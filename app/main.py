@@ -45,8 +45,8 @@ from app.core.schema import check_schema
 from app.entities.router import router as entities_router
 from app.feeds.router import router as feeds_router
 from app.keys.router import router as keys_router
+from app.linking.index import warm_up
 from app.linking.router import router as linking_router
-from app.linking.service import warm_up
 from app.ops.metrics import MetricsMiddleware, app_metrics
 from app.ops.metrics import router as metrics_router
 from app.previews.router import router as previews_router

@@ -44,7 +44,7 @@ from app.core.config import Settings
 from app.core.schema import upgrade
 from app.core.slugs import fold_name
 from app.keys.service import create_key
-from app.linking import service as linking_service
+from app.linking import index as linking_index
 from app.main import create_app
 from app.models import Entity, EntityName
 from bench.bench_linking import (
@@ -232,9 +232,9 @@ async def run(url: str, text: str, runs: int) -> list[tuple[str, str, str]]:
                 changed.append(await _timed(create))
 
             async with database.writer() as session:
-                index = linking_service.index_for(session)
+                index = linking_index.index_for(session)
             pending = 0 if index.snapshot is None else len(index.snapshot.pending)
-            linking_service.FOLD_AT = 1
+            linking_index.FOLD_AT = 1
             await client.post("/v1/entities", json={"name": "Bench Entity X", "type": "other"})
 
             async def write_then_fold() -> float:

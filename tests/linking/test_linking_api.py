@@ -16,8 +16,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select, text
 
-from app.linking import service as linking_service
-from app.linking.service import EntityIndex, index_for
+from app.linking import index as linking_index
+from app.linking.index import EntityIndex, index_for
 from app.main import create_app
 from app.models import Change, Entity, Mention
 from tests.conftest import Backend, make_settings
@@ -424,7 +424,7 @@ async def test_pending_entities_are_folded_into_the_matcher(
     index.version = None  # read everything again: nothing pending
     index.invalidate()
     await post_text(editor, "Warm up", "Nothing.")
-    monkeypatch.setattr(linking_service, "FOLD_AT", 2)
+    monkeypatch.setattr(linking_index, "FOLD_AT", 2)
     for name in ("Douentza", "Hombori", "Boni"):
         await make_entity(editor, name, "location")
     # Three pending entities: more than FOLD_AT, so the pending layer is built off the loop.
