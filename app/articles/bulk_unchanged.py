@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles import mentions, repository, service, versions
+from app.articles import hot_reads, mentions, service, versions
 from app.articles.bulk_items import ItemResult, ValidItem
 from app.articles.repository import ARTICLES
 from app.core.slugs import fold_name
@@ -50,14 +50,14 @@ async def unchanged(
     """
     ids = [article_id for _item, article_id in pairs]
     columns = (ARTICLES.c.version, ARTICLES.c.body_text, *_SNAPSHOT_COLUMNS)
-    stored = {row.id: row for row in await repository.rows_by_ids(session, ids, columns)}
+    stored = {row.id: row for row in await hot_reads.rows_by_ids(session, ids, columns)}
     tags: dict[uuid.UUID, list[uuid.UUID]] = {i: [] for i in ids}
     names: dict[uuid.UUID, list[str]] = {i: [] for i in ids}
-    for article_id, tag_id, _slug, name in await repository.tag_rows(session, ids):
+    for article_id, tag_id, _slug, name in await hot_reads.tag_rows(session, ids):
         tags[article_id].append(tag_id)
         names[article_id].append(name)
     stored_mentions: dict[uuid.UUID, list[Any]] = {i: [] for i in ids}
-    for mention in await repository.mention_rows(session, ids):
+    for mention in await hot_reads.mention_rows(session, ids):
         article_id, entity_id, *_ref, count, spans, source, salience, score, editor = mention
         stored_mentions[article_id].append(
             SimpleNamespace(

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles import reads, repository
+from app.articles import hot_reads, reads, repository
 from app.articles.filters import ARTICLE_FIELDS, ArticleFilters, ArticleSort
 from app.core.errors import Gone, NotFound
 from app.core.http import dumps
@@ -76,7 +76,7 @@ async def list_articles(
     where = _where(session, filters, principal, now)
     total = None
     if not principal.sees_drafts:
-        position = await repository.change_position(session)
+        position = await hot_reads.change_position(session)
         total, _until = await _reader_total(session, caches, filters, where, now, position)
     return await repository.list_page(
         session,
@@ -182,9 +182,7 @@ async def current_version(
     """(id, version, updated_at, position) of an article this principal may see, or None."""
     if not could_be_ref(ref):
         return None
-    return await repository.current_version(
-        session, ref, sees_drafts=principal.sees_drafts, now=now
-    )
+    return await hot_reads.current_version(session, ref, sees_drafts=principal.sees_drafts, now=now)
 
 
 async def article_body(
@@ -202,7 +200,7 @@ async def article_body(
     if kept is not None:
         return kept.body
     columns = repository.columns_of(fields)
-    row = await repository.read_row(session, current.id, current.version, columns)
+    row = await hot_reads.read_row(session, current.id, current.version, columns)
     if row is None:
         return None
     rendered = await render_article((await reads.shape(session, [row], fields))[0], document)
@@ -220,7 +218,7 @@ async def render_article(
 async def stored_json(session: AsyncSession, article_id: uuid.UUID, version: int) -> dict[str, Any]:
     """The public shape of the article this transaction wrote, as reads show it."""
     columns = repository.columns_of(ARTICLE_FIELDS)
-    row = await repository.read_row(session, article_id, version, columns)
+    row = await hot_reads.read_row(session, article_id, version, columns)
     if row is None:
         raise RuntimeError(f"The article {article_id} is not at version {version}.")
     return (await reads.shape(session, [row], ARTICLE_FIELDS))[0]
@@ -231,7 +229,7 @@ async def readable_json(
 ) -> dict[uuid.UUID, dict[str, Any]]:
     """The JSON of those of the articles ``ids`` that a viewer may read, by id."""
     readable = await repository.readable_ids(session, ids, sees_drafts=sees_drafts, now=now)
-    rows = await repository.rows_by_ids(
+    rows = await hot_reads.rows_by_ids(
         session, [i for i in ids if i in readable], repository.columns_of(ARTICLE_FIELDS)
     )
     items = await reads.shape(session, rows, ARTICLE_FIELDS)

@@ -22,7 +22,7 @@ from sqlalchemy import Row
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles import repository
+from app.articles import hot_reads, repository
 from app.articles.repository import LINKED
 from app.core.clock import utcnow
 
@@ -73,12 +73,12 @@ async def shape(
     named = NAMED.intersection(fields)
     if ids and named:
         lists = {"tags": tags, "bylines": bylines}
-        for field, article_id, item_id, slug, name, _ in await repository.link_rows(
+        for field, article_id, item_id, slug, name, _ in await hot_reads.link_rows(
             session, ids, named
         ):
             lists[field][article_id].append({"id": item_id, "slug": slug, "name": name})
     if ids and "entities" in fields:
-        for mention_row in await repository.mention_rows(session, ids):
+        for mention_row in await hot_reads.mention_rows(session, ids):
             article_id, entity_id, slug, name, kind, count, spans_json, source, *rest = mention_row
             spans = orjson.loads(spans_json)
             mention = {
@@ -193,7 +193,7 @@ class RenderCache:
     ) -> Rendered:
         """What is kept under ``key`` at the change-feed position now, or what ``make``
         renders at that position (kept for next time)."""
-        position = await repository.change_position(session)
+        position = await hot_reads.change_position(session)
         found = self.get(position, key, now)
         if found is not None:
             return found
@@ -282,7 +282,7 @@ class PositionCache:
     ) -> T:
         # Per database too: one process may serve several (tests, the CLI).
         key = (session.get_bind().engine.url, key)
-        position = await repository.change_position(session)
+        position = await hot_reads.change_position(session)
         kept = self._kept.get(key)
         if kept is not None and (kept.until is None or now < kept.until):
             behind = position > kept.position and time.monotonic() - kept.made < STALE_SECONDS
@@ -321,7 +321,7 @@ class PositionCache:
             try:
                 async with AsyncSession(bind) as own:
                     now = utcnow()
-                    position = await repository.change_position(own)
+                    position = await hot_reads.change_position(own)
                     value = await compute(own, now)
                     await self._keep(own, key, position, value, now, generation)
             except (SQLAlchemyError, OSError) as exc:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -14,17 +13,12 @@ from sqlalchemy import (
     Executable,
     Result,
     Row,
-    Select,
-    Text,
     and_,
     bindparam,
-    cast,
     exists,
     func,
-    literal_column,
     or_,
     select,
-    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,9 +28,8 @@ from sqlalchemy.orm.interfaces import ORMOption
 from app.articles.filters import ArticleFilters, ArticleSort
 from app.core.listing import keyset_page
 from app.core.pagination import Page
-from app.core.prepared import Prepared, fetch_prepared
-from app.core.slugs import fold_name, is_uuid
-from app.models import Article, ArticleAuthor, ArticleTag, Author, Counter, Entity, Mention, Tag
+from app.core.slugs import fold_name
+from app.models import Article, ArticleAuthor, ArticleTag, Author, Entity, Mention, Tag
 from app.models.visibility import (
     TURNING_POINTS,
     becomes_visible_clause,
@@ -198,28 +191,16 @@ def columns_of(fields: Sequence[str]) -> tuple[Any, ...]:
     return tuple(ARTICLES.c[name] for name in fields if name not in LINKED)
 
 
-# Hot reads run statements built once, with parameters, on the session's
-# connection: building a statement and finding its compiled form, and the ORM's
-# handling of results, cost more than these queries themselves.
-REF: BindParameter[Any] = bindparam("ref")
+# Statements built once take their values as parameters.
 NOW: BindParameter[datetime] = bindparam("now")
 IDS: BindParameter[Sequence[uuid.UUID]] = bindparam("ids", expanding=True)
 
 
-async def _execute(
+async def execute(
     session: AsyncSession, statement: Executable, params: dict[str, Any]
 ) -> Result[*tuple[Any, ...]]:
     connection = await session.connection()
     return await connection.execute(statement, params)
-
-
-@lru_cache(maxsize=256)
-def _row_statement(columns: tuple[Any, ...]) -> Prepared:
-    return Prepared(
-        select(ARTICLES.c.id, *columns).where(
-            ARTICLES.c.id == bindparam("id"), ARTICLES.c.version == bindparam("version")
-        )
-    )
 
 
 async def ids_where(
@@ -237,111 +218,6 @@ async def readable_ids(
 ) -> set[uuid.UUID]:
     """Those of the articles ``ids`` that a viewer may read."""
     return await ids_where(session, ids, [readable_clause(sees_drafts=sees_drafts, now=now)])
-
-
-async def rows_by_ids(
-    session: AsyncSession, ids: Sequence[uuid.UUID], columns: tuple[Any, ...]
-) -> list[Row[Any]]:
-    """``id`` then ``columns`` of the articles with these ids, in this order."""
-    if not ids:
-        return []
-    result = await _execute(session, _rows_statement(columns), {"ids": list(ids)})
-    found = {row.id: row for row in result}
-    return [found[i] for i in ids if i in found]
-
-
-@lru_cache(maxsize=256)
-def _rows_statement(columns: tuple[Any, ...]) -> Select[Any]:
-    return select(ARTICLES.c.id, *columns).where(ARTICLES.c.id.in_(IDS))
-
-
-async def read_row(
-    session: AsyncSession, article_id: uuid.UUID, version: int, columns: tuple[Any, ...]
-) -> Row[Any] | None:
-    """``id`` then ``columns`` of the article, if it is still at ``version``."""
-    params = {"id": article_id, "version": version}
-    rows = await fetch_prepared(session, _row_statement(columns), params)
-    return rows[0] if rows else None
-
-
-TagRow = Row[uuid.UUID, uuid.UUID, str, str]
-# (field, article id, id, slug, name, position): a tag or a byline of an article.
-LinkRow = Row[str, uuid.UUID, uuid.UUID, str, str, int]
-MentionRow = Row[uuid.UUID, uuid.UUID, str, str, str, int, str, str, str, float, str | None]
-
-
-def _links(field: str, link: Any, named: Any, key: Any, *where: ColumnElement[bool]) -> Select[Any]:
-    """The ``field`` rows of articles: ``link`` rows joined to ``named`` on ``key``."""
-    return (
-        select(
-            literal_column(f"'{field}'").label("field"),
-            link.c.article_id,
-            named.c.id,
-            named.c.slug,
-            named.c.name,
-            link.c.position,
-        )
-        .join_from(link, named, named.c.id == key)
-        .where(link.c.article_id.in_(IDS), *where)
-    )
-
-
-# A trashed tag or author leaves every article at once, not at the article's next save.
-_TAG_LINKS = _links("tags", ARTICLE_TAGS, TAGS, ARTICLE_TAGS.c.tag_id, TAGS.c.deleted_at.is_(None))
-_BYLINE_LINKS = _links(
-    "bylines",
-    ARTICLE_AUTHORS,
-    AUTHORS,
-    ARTICLE_AUTHORS.c.author_id,
-    AUTHORS.c.deleted_at.is_(None),
-)
-_BY_POSITION: ColumnElement[int] = literal_column("position")
-# Tags and bylines in one round trip when a read shows both, as most do.
-_LINK_STATEMENTS = {
-    frozenset({"tags"}): Prepared(_TAG_LINKS.order_by(_BY_POSITION)),
-    frozenset({"bylines"}): Prepared(_BYLINE_LINKS.order_by(_BY_POSITION)),
-    frozenset({"tags", "bylines"}): Prepared(
-        union_all(_TAG_LINKS, _BYLINE_LINKS).order_by(_BY_POSITION)
-    ),
-}
-_MENTIONS = Prepared(
-    select(
-        MENTIONS.c.article_id,
-        ENTITIES.c.id,
-        ENTITIES.c.slug,
-        ENTITIES.c.name,
-        ENTITIES.c.type,
-        MENTIONS.c.count,
-        # As JSON text: decoded by orjson, many times faster than the driver's json.loads.
-        cast(MENTIONS.c.spans, Text),
-        MENTIONS.c.source,
-        MENTIONS.c.salience,
-        MENTIONS.c.score,
-        MENTIONS.c.editor_salience,
-    )
-    .join_from(MENTIONS, ENTITIES, ENTITIES.c.id == MENTIONS.c.entity_id)
-    .where(MENTIONS.c.article_id.in_(IDS), ENTITIES.c.deleted_at.is_(None))
-)
-
-
-async def link_rows(
-    session: AsyncSession, ids: Sequence[uuid.UUID], fields: frozenset[str]
-) -> Sequence[LinkRow]:
-    """(field, article id, id, slug, name, position) of these articles' tags and/or bylines
-    (``fields``), each in their order."""
-    return await fetch_prepared(session, _LINK_STATEMENTS[fields], {"ids": ids})
-
-
-async def tag_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[TagRow]:
-    """(article id, tag id, slug, name) of these articles' tags, in their order."""
-    rows = await link_rows(session, ids, frozenset({"tags"}))
-    return [row[1:5] for row in rows]  # type: ignore[misc]
-
-
-async def mention_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[MentionRow]:
-    """(article id, entity id, slug, name, type, count, spans as JSON, source, salience, score,
-    editor's salience) of these articles."""
-    return await fetch_prepared(session, _MENTIONS, {"ids": ids})
 
 
 async def text_page(session: AsyncSession, *, after: uuid.UUID | None, limit: int) -> list[Any]:
@@ -401,21 +277,6 @@ async def count(session: AsyncSession, where: Sequence[ColumnElement[bool]]) -> 
     return int(await session.scalar(select(func.count()).select_from(Article).where(*where)) or 0)
 
 
-def _position() -> Any:
-    """The change feed's counter: it moves with every write to any article, tag or entity."""
-    return func.coalesce(
-        select(Counter.value).where(Counter.name == "changes").scalar_subquery(), 0
-    )
-
-
-_POSITION = Prepared(select(_position().label("position")))
-
-
-async def change_position(session: AsyncSession) -> int:
-    [row] = await fetch_prepared(session, _POSITION, {})
-    return int(row.position)
-
-
 async def link_counts(
     session: AsyncSession, link: Any, now: datetime, *, of: uuid.UUID | None = None
 ) -> dict[uuid.UUID, int]:
@@ -442,31 +303,6 @@ async def next_release(session: AsyncSession, now: datetime) -> datetime | None:
     ]
     row = (await session.execute(select(*soonest))).one()
     return min((moment for moment in row if moment is not None), default=None)
-
-
-def _version_statement(*, by_id: bool, sees_drafts: bool) -> Select[Any]:
-    key = ARTICLES.c.id == REF if by_id else ARTICLES.c.slug == REF
-    return select(
-        ARTICLES.c.id, ARTICLES.c.version, ARTICLES.c.updated_at, _position().label("position")
-    ).where(key, readable_clause(sees_drafts=sees_drafts, now=NOW))
-
-
-_VERSIONS = {
-    (by_id, sees_drafts): Prepared(_version_statement(by_id=by_id, sees_drafts=sees_drafts))
-    for by_id in (False, True)
-    for sees_drafts in (False, True)
-}
-
-
-async def current_version(
-    session: AsyncSession, ref: str, *, sees_drafts: bool, now: datetime
-) -> Any | None:
-    """(id, version, updated_at, change-feed position) of the article ``ref`` names,
-    if this reader may see it."""
-    by_id = is_uuid(ref)
-    params = {"ref": uuid.UUID(ref) if by_id else ref, "now": now}
-    rows = await fetch_prepared(session, _VERSIONS[by_id, sees_drafts], params)
-    return rows[0] if rows else None
 
 
 # Tags and entities that came in through a hidden article -----------------------
@@ -520,6 +356,6 @@ async def publish_carried(
     The (id, version, public_from) of the tags, then of the entities, that changed.
     """
     params = {"ids": list(article_ids), "now": now}
-    tags = list((await _execute(session, _PUBLISH_TAGS, params)).all())
-    entities = list((await _execute(session, _PUBLISH_ENTITIES, params)).all())
+    tags = list((await execute(session, _PUBLISH_TAGS, params)).all())
+    entities = list((await execute(session, _PUBLISH_ENTITIES, params)).all())
     return tags, entities

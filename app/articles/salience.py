@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles import repository
+from app.articles import hot_reads, repository
 from app.articles.mentions import article_text
 from app.entities import service as entities_service
 from app.linking import service as linking_service
@@ -24,7 +24,7 @@ async def rescore_mentions(session: AsyncSession, *, batch: int = 500) -> int:
         after = rows[-1].id
         # Per article: entity id -> (spans, stored salience and score, the editor's salience).
         stored: dict[uuid.UUID, dict[str, tuple[Any, ...]]] = {row.id: {} for row in rows}
-        for mention in await repository.mention_rows(session, list(stored)):
+        for mention in await hot_reads.mention_rows(session, list(stored)):
             article_id, entity_id, *_ref, spans, _source, salience, score, editor = mention
             stored[article_id][str(entity_id)] = (orjson.loads(spans), salience, score, editor)
         entity_ids = {uuid.UUID(i) for found in stored.values() for i in found}

@@ -12,7 +12,7 @@ import asyncpg
 import httpx
 import pytest
 
-from app.articles import repository
+from app.articles import hot_reads, repository
 from app.articles.filters import ARTICLE_FIELDS
 from app.articles.reads import RenderCache, Rendered
 from app.core.clock import utcnow
@@ -231,13 +231,13 @@ async def test_reads_on_the_driver_give_the_rows_a_session_gives(
     article_id = uuid.UUID(seeded["id"])
     columns = repository.columns_of(ARTICLE_FIELDS)
     reads = [
-        (repository._POSITION, {}),
-        (repository._VERSIONS[False, False], {"ref": seeded["slug"], "now": utcnow()}),
-        (repository._VERSIONS[True, True], {"ref": article_id, "now": utcnow()}),
-        (repository._row_statement(columns), {"id": article_id, "version": seeded["version"]}),
-        (repository._LINK_STATEMENTS[frozenset({"tags", "bylines"})], {"ids": [article_id]}),
-        (repository._MENTIONS, {"ids": [uuid.uuid4(), article_id]}),
-        (repository._MENTIONS, {"ids": []}),
+        (hot_reads._POSITION, {}),
+        (hot_reads._VERSIONS[False, False], {"ref": seeded["slug"], "now": utcnow()}),
+        (hot_reads._VERSIONS[True, True], {"ref": article_id, "now": utcnow()}),
+        (hot_reads._row_statement(columns), {"id": article_id, "version": seeded["version"]}),
+        (hot_reads._LINK_STATEMENTS[frozenset({"tags", "bylines"})], {"ids": [article_id]}),
+        (hot_reads._MENTIONS, {"ids": [uuid.uuid4(), article_id]}),
+        (hot_reads._MENTIONS, {"ids": []}),
     ]
     for prepared, params in reads:
         async with backend.database.request_reader() as session:

@@ -1,0 +1,201 @@
+"""The reads every page view makes, as statements built once: an article's current version,
+its shown columns, its tags, bylines and entities, and the change-feed position."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Row,
+    Select,
+    Text,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.articles.repository import (
+    ARTICLE_AUTHORS,
+    ARTICLE_TAGS,
+    ARTICLES,
+    AUTHORS,
+    ENTITIES,
+    IDS,
+    MENTIONS,
+    NOW,
+    TAGS,
+    execute,
+)
+from app.core.prepared import Prepared, fetch_prepared
+from app.core.slugs import is_uuid
+from app.models import Counter
+from app.models.visibility import readable_clause
+
+# Hot reads run statements built once, with parameters, on the session's
+# connection: building a statement and finding its compiled form, and the ORM's
+# handling of results, cost more than these queries themselves.
+REF: BindParameter[Any] = bindparam("ref")
+
+
+@lru_cache(maxsize=256)
+def _row_statement(columns: tuple[Any, ...]) -> Prepared:
+    return Prepared(
+        select(ARTICLES.c.id, *columns).where(
+            ARTICLES.c.id == bindparam("id"), ARTICLES.c.version == bindparam("version")
+        )
+    )
+
+
+async def rows_by_ids(
+    session: AsyncSession, ids: Sequence[uuid.UUID], columns: tuple[Any, ...]
+) -> list[Row[Any]]:
+    """``id`` then ``columns`` of the articles with these ids, in this order."""
+    if not ids:
+        return []
+    result = await execute(session, _rows_statement(columns), {"ids": list(ids)})
+    found = {row.id: row for row in result}
+    return [found[i] for i in ids if i in found]
+
+
+@lru_cache(maxsize=256)
+def _rows_statement(columns: tuple[Any, ...]) -> Select[Any]:
+    return select(ARTICLES.c.id, *columns).where(ARTICLES.c.id.in_(IDS))
+
+
+async def read_row(
+    session: AsyncSession, article_id: uuid.UUID, version: int, columns: tuple[Any, ...]
+) -> Row[Any] | None:
+    """``id`` then ``columns`` of the article, if it is still at ``version``."""
+    params = {"id": article_id, "version": version}
+    rows = await fetch_prepared(session, _row_statement(columns), params)
+    return rows[0] if rows else None
+
+
+TagRow = Row[uuid.UUID, uuid.UUID, str, str]
+# (field, article id, id, slug, name, position): a tag or a byline of an article.
+LinkRow = Row[str, uuid.UUID, uuid.UUID, str, str, int]
+MentionRow = Row[uuid.UUID, uuid.UUID, str, str, str, int, str, str, str, float, str | None]
+
+
+def _links(field: str, link: Any, named: Any, key: Any, *where: ColumnElement[bool]) -> Select[Any]:
+    """The ``field`` rows of articles: ``link`` rows joined to ``named`` on ``key``."""
+    return (
+        select(
+            literal_column(f"'{field}'").label("field"),
+            link.c.article_id,
+            named.c.id,
+            named.c.slug,
+            named.c.name,
+            link.c.position,
+        )
+        .join_from(link, named, named.c.id == key)
+        .where(link.c.article_id.in_(IDS), *where)
+    )
+
+
+# A trashed tag or author leaves every article at once, not at the article's next save.
+_TAG_LINKS = _links("tags", ARTICLE_TAGS, TAGS, ARTICLE_TAGS.c.tag_id, TAGS.c.deleted_at.is_(None))
+_BYLINE_LINKS = _links(
+    "bylines",
+    ARTICLE_AUTHORS,
+    AUTHORS,
+    ARTICLE_AUTHORS.c.author_id,
+    AUTHORS.c.deleted_at.is_(None),
+)
+_BY_POSITION: ColumnElement[int] = literal_column("position")
+# Tags and bylines in one round trip when a read shows both, as most do.
+_LINK_STATEMENTS = {
+    frozenset({"tags"}): Prepared(_TAG_LINKS.order_by(_BY_POSITION)),
+    frozenset({"bylines"}): Prepared(_BYLINE_LINKS.order_by(_BY_POSITION)),
+    frozenset({"tags", "bylines"}): Prepared(
+        union_all(_TAG_LINKS, _BYLINE_LINKS).order_by(_BY_POSITION)
+    ),
+}
+_MENTIONS = Prepared(
+    select(
+        MENTIONS.c.article_id,
+        ENTITIES.c.id,
+        ENTITIES.c.slug,
+        ENTITIES.c.name,
+        ENTITIES.c.type,
+        MENTIONS.c.count,
+        # As JSON text: decoded by orjson, many times faster than the driver's json.loads.
+        cast(MENTIONS.c.spans, Text),
+        MENTIONS.c.source,
+        MENTIONS.c.salience,
+        MENTIONS.c.score,
+        MENTIONS.c.editor_salience,
+    )
+    .join_from(MENTIONS, ENTITIES, ENTITIES.c.id == MENTIONS.c.entity_id)
+    .where(MENTIONS.c.article_id.in_(IDS), ENTITIES.c.deleted_at.is_(None))
+)
+
+
+async def link_rows(
+    session: AsyncSession, ids: Sequence[uuid.UUID], fields: frozenset[str]
+) -> Sequence[LinkRow]:
+    """(field, article id, id, slug, name, position) of these articles' tags and/or bylines
+    (``fields``), each in their order."""
+    return await fetch_prepared(session, _LINK_STATEMENTS[fields], {"ids": ids})
+
+
+async def tag_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[TagRow]:
+    """(article id, tag id, slug, name) of these articles' tags, in their order."""
+    rows = await link_rows(session, ids, frozenset({"tags"}))
+    return [row[1:5] for row in rows]  # type: ignore[misc]
+
+
+async def mention_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[MentionRow]:
+    """(article id, entity id, slug, name, type, count, spans as JSON, source, salience, score,
+    editor's salience) of these articles."""
+    return await fetch_prepared(session, _MENTIONS, {"ids": ids})
+
+
+def _position() -> Any:
+    """The change feed's counter: it moves with every write to any article, tag or entity."""
+    return func.coalesce(
+        select(Counter.value).where(Counter.name == "changes").scalar_subquery(), 0
+    )
+
+
+_POSITION = Prepared(select(_position().label("position")))
+
+
+async def change_position(session: AsyncSession) -> int:
+    [row] = await fetch_prepared(session, _POSITION, {})
+    return int(row.position)
+
+
+def _version_statement(*, by_id: bool, sees_drafts: bool) -> Select[Any]:
+    key = ARTICLES.c.id == REF if by_id else ARTICLES.c.slug == REF
+    return select(
+        ARTICLES.c.id, ARTICLES.c.version, ARTICLES.c.updated_at, _position().label("position")
+    ).where(key, readable_clause(sees_drafts=sees_drafts, now=NOW))
+
+
+_VERSIONS = {
+    (by_id, sees_drafts): Prepared(_version_statement(by_id=by_id, sees_drafts=sees_drafts))
+    for by_id in (False, True)
+    for sees_drafts in (False, True)
+}
+
+
+async def current_version(
+    session: AsyncSession, ref: str, *, sees_drafts: bool, now: datetime
+) -> Any | None:
+    """(id, version, updated_at, change-feed position) of the article ``ref`` names,
+    if this reader may see it."""
+    by_id = is_uuid(ref)
+    params = {"ref": uuid.UUID(ref) if by_id else ref, "now": now}
+    rows = await fetch_prepared(session, _VERSIONS[by_id, sees_drafts], params)
+    return rows[0] if rows else None
