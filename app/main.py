@@ -20,6 +20,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from app import health
 from app.articles.bulk_http import router as bulk_router
 from app.articles.documents import router as documents_router
+from app.articles.history_router import router as history_router
 from app.articles.reads import ReadCaches
 from app.articles.router import router as articles_router
 from app.articles.schedule import ReleaseAwareCacheMiddleware
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         bulk_router,
         articles_router,
+        history_router,
         documents_router,
         previews_router,
         entities_router,

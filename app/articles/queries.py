@@ -16,7 +16,7 @@ from app.articles.filters import ARTICLE_FIELDS, ArticleFilters, ArticleSort
 from app.core.errors import Gone, NotFound
 from app.core.http import dumps
 from app.core.pagination import Page
-from app.core.repository import Found, find_by_ref
+from app.core.repository import Found, current, find_by_ref
 from app.core.security import Principal
 from app.core.slugs import could_be_ref
 from app.models import Article, Mention, Tag
@@ -60,6 +60,27 @@ async def find_article(
     if not principal.sees_drafts and not is_visible(article, now):
         raise NotFound(f"No article {ref!r}.")
     return found
+
+
+async def editable_article(
+    session: AsyncSession,
+    ref: str,
+    principal: Principal,
+    now: datetime,
+    *,
+    include_deleted: bool = False,
+    for_update: bool = True,
+) -> Article:
+    """The article a write addresses: by id or current slug only, never a former one."""
+    found = await find_article(
+        session,
+        ref,
+        principal=principal,
+        now=now,
+        include_deleted=include_deleted,
+        for_update=for_update,
+    )
+    return current(found, ref)
 
 
 async def list_articles(

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, TypeAdapter
+from fastapi import APIRouter, Query, Request
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from app.articles import queries, related, service
-from app.articles import revisions as revisions_service
 from app.articles.filters import (
     ARTICLE_FIELDS,
     LIST_FIELDS,
@@ -34,7 +33,6 @@ from app.articles.schemas import (
     ArticleRead,
     ArticleShown,
     ArticleUpdate,
-    CorrectionCreate,
     ImageIn,
     RelatedArticlePage,
 )
@@ -44,23 +42,12 @@ from app.core.deps import NowDep, PreconditionDep, SettingsDep, request_now
 from app.core.errors import invalid, problem_responses
 from app.core.idempotency import IdempotencyDep
 from app.core.merge_patch import NestedFields, merge_nested
-from app.core.pagination import (
-    OffsetPageDep,
-    Page,
-    PageDep,
-    following_offset,
-)
-from app.core.repository import Precondition, current
-from app.core.responses import (
-    collection_response,
-    moved_response,
-    no_content,
-)
-from app.core.schemas import Collection, CollectionMeta
+from app.core.pagination import Page, PageDep
+from app.core.repository import Precondition
+from app.core.responses import collection_response, moved_response, no_content
 from app.core.security import EditorDep, Principal, PrincipalDep, check_purge
 from app.linking.deps import LinkOptionsDep
 from app.linking.service import LinkOptions
-from app.models import Article
 from app.previews import service as previews_service
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
@@ -153,27 +140,6 @@ async def _preview(
     return await article_response(request, session, ref, previews_service.PREVIEWER, fields=fields)
 
 
-async def _editable(
-    session: AsyncSession,
-    ref: str,
-    principal: Principal,
-    now: datetime,
-    *,
-    include_deleted: bool = False,
-    for_update: bool = True,
-) -> Article:
-    """The article a write addresses: by id or current slug only, never a former one."""
-    found = await queries.find_article(
-        session,
-        ref,
-        principal=principal,
-        now=now,
-        include_deleted=include_deleted,
-        for_update=for_update,
-    )
-    return current(found, ref)
-
-
 async def _edit(
     request: Request,
     ref: str,
@@ -190,7 +156,7 @@ async def _edit(
     for name in NOT_NULLABLE:
         if name in values and values[name] is None:
             raise invalid(["body", name], f"{name} cannot be null.")
-    article = await _editable(session, ref, principal, now)
+    article = await queries.editable_article(session, ref, principal, now)
     if merge:
         values = merge_nested(article, values, NESTED)
     article = await service.update_article(
@@ -277,142 +243,11 @@ async def delete_article(
 ) -> Response:
     """Move an article to the trash; readers then get 410."""
     check_purge(principal, purge)
-    article = await _editable(session, ref, principal, now, include_deleted=purge)
+    article = await queries.editable_article(session, ref, principal, now, include_deleted=purge)
     await service.delete_article(
         session, article, purge=purge, principal=principal, precondition=precondition, now=now
     )
     return no_content()
-
-
-class RevisionRead(BaseModel):
-    version: int
-    updated_by: str | None
-    updated_at: datetime
-    changed_fields: list[str]
-    article: dict[str, Any]
-
-
-class RevisionsMeta(CollectionMeta):
-    current_version: int
-
-
-class RevisionPage(Collection[RevisionRead]):
-    """Earlier versions of an article, newest first."""
-
-    meta: RevisionsMeta
-
-
-@router.get(
-    "/{ref}/revisions",
-    responses={
-        200: {"model": RevisionPage, "description": "Earlier versions, newest first."},
-        **problem_responses(401, 403, 404, 410),
-    },
-)
-async def list_article_revisions(
-    request: Request,
-    ref: Annotated[str, REF_PATH],
-    session: SessionDep,
-    principal: EditorDep,
-    settings: SettingsDep,
-    now: NowDep,
-    page: OffsetPageDep,
-) -> Response:
-    """Earlier versions of an article, newest first: who, when, what changed."""
-    article = await _editable(session, ref, principal, now, include_deleted=True, for_update=False)
-    revisions, total = await revisions_service.list_revisions(
-        session, article, limit=page.limit, offset=page.offset or 0
-    )
-    return collection_response(
-        request,
-        revisions,
-        settings=settings,
-        public=False,
-        page=page,
-        total=total,
-        next_cursor=None,
-        next_offset=following_offset(page, total),
-        meta={"current_version": article.version},
-    )
-
-
-@router.post(
-    "/{ref}/revisions/{version}/restore",
-    responses={200: {"model": ArticleRead}, **problem_responses(401, 403, 404, 410, 412, 428)},
-)
-async def restore_article_revision(
-    request: Request,
-    ref: Annotated[str, REF_PATH],
-    version: Annotated[int, Path(ge=1, le=2**31 - 1, description="An earlier version.")],
-    session: SessionDep,
-    principal: EditorDep,
-    settings: SettingsDep,
-    now: NowDep,
-    precondition: PreconditionDep,
-    idempotency: IdempotencyDep,
-) -> Response:
-    """Make an earlier version current again, as a new version."""
-    article = await _editable(session, ref, principal, now)
-    article = await revisions_service.restore_revision(
-        session, article, version, principal=principal, precondition=precondition, now=now
-    )
-    return await idempotency.complete(
-        await written_response(request, session, article.id, article.version, article.slug)
-    )
-
-
-@router.post(
-    "/{ref}/corrections",
-    status_code=201,
-    responses={
-        201: {"model": ArticleRead, "description": "The article, with the correction last."},
-        **problem_responses(401, 403, 404, 410, 412, 422, 428),
-    },
-)
-async def add_article_correction(
-    request: Request,
-    ref: Annotated[str, REF_PATH],
-    data: CorrectionCreate,
-    session: SessionDep,
-    principal: EditorDep,
-    now: NowDep,
-    precondition: PreconditionDep,
-    idempotency: IdempotencyDep,
-) -> Response:
-    """Publish a correction note: it joins the article's `corrections`, newest last."""
-    article = await _editable(session, ref, principal, now)
-    article = await service.add_correction(
-        session, article, text=data.text, principal=principal, precondition=precondition, now=now
-    )
-    return await idempotency.complete(
-        await written_response(
-            request, session, article.id, article.version, article.slug, status_code=201
-        )
-    )
-
-
-@router.post(
-    "/{ref}/restore",
-    responses={200: {"model": ArticleRead}, **problem_responses(401, 403, 404, 412, 428)},
-)
-async def untrash_article(
-    request: Request,
-    ref: Annotated[str, REF_PATH],
-    session: SessionDep,
-    principal: EditorDep,
-    settings: SettingsDep,
-    now: NowDep,
-    precondition: PreconditionDep,
-    idempotency: IdempotencyDep,
-) -> Response:
-    """Take an article out of the trash."""
-    article = await _editable(session, ref, principal, now, include_deleted=True)
-    article = await revisions_service.untrash(
-        session, article, principal=principal, precondition=precondition, now=now
-    )
-    return await idempotency.complete(
-        await written_response(request, session, article.id, article.version, article.slug)
-    )
 
 
 @router.get(

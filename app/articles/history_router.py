@@ -1,0 +1,158 @@
+"""Article history over HTTP: earlier versions, restoring one, corrections, and the trash."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from app.articles import queries, service
+from app.articles import revisions as revisions_service
+from app.articles.responses import REF_PATH, written_response
+from app.articles.schemas import ArticleRead, CorrectionCreate
+from app.core.db import SessionDep
+from app.core.deps import NowDep, PreconditionDep, SettingsDep
+from app.core.errors import problem_responses
+from app.core.idempotency import IdempotencyDep
+from app.core.pagination import OffsetPageDep, following_offset
+from app.core.responses import collection_response
+from app.core.schemas import Collection, CollectionMeta
+from app.core.security import EditorDep
+
+router = APIRouter(prefix="/v1/articles", tags=["articles"])
+
+
+class RevisionRead(BaseModel):
+    version: int
+    updated_by: str | None
+    updated_at: datetime
+    changed_fields: list[str]
+    article: dict[str, Any]
+
+
+class RevisionsMeta(CollectionMeta):
+    current_version: int
+
+
+class RevisionPage(Collection[RevisionRead]):
+    """Earlier versions of an article, newest first."""
+
+    meta: RevisionsMeta
+
+
+@router.get(
+    "/{ref}/revisions",
+    responses={
+        200: {"model": RevisionPage, "description": "Earlier versions, newest first."},
+        **problem_responses(401, 403, 404, 410),
+    },
+)
+async def list_article_revisions(
+    request: Request,
+    ref: Annotated[str, REF_PATH],
+    session: SessionDep,
+    principal: EditorDep,
+    settings: SettingsDep,
+    now: NowDep,
+    page: OffsetPageDep,
+) -> Response:
+    """Earlier versions of an article, newest first: who, when, what changed."""
+    article = await queries.editable_article(
+        session, ref, principal, now, include_deleted=True, for_update=False
+    )
+    revisions, total = await revisions_service.list_revisions(
+        session, article, limit=page.limit, offset=page.offset or 0
+    )
+    return collection_response(
+        request,
+        revisions,
+        settings=settings,
+        public=False,
+        page=page,
+        total=total,
+        next_cursor=None,
+        next_offset=following_offset(page, total),
+        meta={"current_version": article.version},
+    )
+
+
+@router.post(
+    "/{ref}/revisions/{version}/restore",
+    responses={200: {"model": ArticleRead}, **problem_responses(401, 403, 404, 410, 412, 428)},
+)
+async def restore_article_revision(
+    request: Request,
+    ref: Annotated[str, REF_PATH],
+    version: Annotated[int, Path(ge=1, le=2**31 - 1, description="An earlier version.")],
+    session: SessionDep,
+    principal: EditorDep,
+    settings: SettingsDep,
+    now: NowDep,
+    precondition: PreconditionDep,
+    idempotency: IdempotencyDep,
+) -> Response:
+    """Make an earlier version current again, as a new version."""
+    article = await queries.editable_article(session, ref, principal, now)
+    article = await revisions_service.restore_revision(
+        session, article, version, principal=principal, precondition=precondition, now=now
+    )
+    return await idempotency.complete(
+        await written_response(request, session, article.id, article.version, article.slug)
+    )
+
+
+@router.post(
+    "/{ref}/corrections",
+    status_code=201,
+    responses={
+        201: {"model": ArticleRead, "description": "The article, with the correction last."},
+        **problem_responses(401, 403, 404, 410, 412, 422, 428),
+    },
+)
+async def add_article_correction(
+    request: Request,
+    ref: Annotated[str, REF_PATH],
+    data: CorrectionCreate,
+    session: SessionDep,
+    principal: EditorDep,
+    now: NowDep,
+    precondition: PreconditionDep,
+    idempotency: IdempotencyDep,
+) -> Response:
+    """Publish a correction note: it joins the article's `corrections`, newest last."""
+    article = await queries.editable_article(session, ref, principal, now)
+    article = await service.add_correction(
+        session, article, text=data.text, principal=principal, precondition=precondition, now=now
+    )
+    return await idempotency.complete(
+        await written_response(
+            request, session, article.id, article.version, article.slug, status_code=201
+        )
+    )
+
+
+@router.post(
+    "/{ref}/restore",
+    responses={200: {"model": ArticleRead}, **problem_responses(401, 403, 404, 412, 428)},
+)
+async def untrash_article(
+    request: Request,
+    ref: Annotated[str, REF_PATH],
+    session: SessionDep,
+    principal: EditorDep,
+    settings: SettingsDep,
+    now: NowDep,
+    precondition: PreconditionDep,
+    idempotency: IdempotencyDep,
+) -> Response:
+    """Take an article out of the trash."""
+    article = await queries.editable_article(session, ref, principal, now, include_deleted=True)
+    article = await revisions_service.untrash(
+        session, article, principal=principal, precondition=precondition, now=now
+    )
+    return await idempotency.complete(
+        await written_response(request, session, article.id, article.version, article.slug)
+    )
