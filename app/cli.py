@@ -34,7 +34,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.errors import ProblemError
 from app.core.logging import configure_logging
-from app.core.schema import upgrade
+from app.core.migrations import upgrade
 from app.core.schemas import parse_utc, rfc3339
 from app.core.security import Principal, Role
 from app.ops.metrics import MULTIPROCESS_DIR

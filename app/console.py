@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings, get_settings
 from app.core.db import Database
-from app.core.schema import SchemaBehind, check_schema
+from app.core.migrations import SchemaBehind, check_schema
 
 # Messages are never wrapped: an error stays one line, whatever the width.
 console = Console(stderr=True, soft_wrap=True)

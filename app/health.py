@@ -12,7 +12,7 @@ from starlette.responses import Response
 from app.core.db import DatabaseDep
 from app.core.errors import is_database_unavailable, problem_response
 from app.core.http import JSONBody
-from app.core.schema import SchemaBehind, check_schema
+from app.core.migrations import SchemaBehind, check_schema
 
 router = APIRouter(tags=["operations"])
 

@@ -39,10 +39,10 @@ from app.core.middleware import (
     HeadMiddleware,
     RequestIdMiddleware,
 )
+from app.core.migrations import check_schema
 from app.core.openapi import install_openapi, operation_id
 from app.core.params import check_request
 from app.core.ratelimit import MemoryCounter, RateLimitMiddleware, RedisCounter
-from app.core.schema import check_schema
 from app.entities.router import router as entities_router
 from app.feeds.router import router as feeds_router
 from app.keys.router import router as keys_router

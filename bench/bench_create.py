@@ -41,7 +41,7 @@ from sqlalchemy import create_engine, insert
 
 from app.core.clock import utcnow
 from app.core.config import Settings
-from app.core.schema import upgrade
+from app.core.migrations import upgrade
 from app.core.slugs import fold_name
 from app.keys.service import create_key
 from app.linking import index as linking_index

@@ -44,7 +44,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from app.core.clock import utcnow
 from app.core.config import async_database_url
 from app.core.http import version_etag
-from app.core.schema import upgrade
+from app.core.migrations import upgrade
 from app.models import Article
 from app.models.visibility import visible_clause
 from bench.corpus import DEFAULT_ENTITY_COUNT, QUERY_MIX

@@ -34,7 +34,7 @@ from app.cli import IMPORTER
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.db import Database
-from app.core.schema import upgrade
+from app.core.migrations import upgrade
 from app.entities.schemas import EntityCreate
 from app.entities.service import create_entities
 from bench.corpus import DEFAULT_ENTITY_COUNT, iter_articles, make_entities

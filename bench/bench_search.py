@@ -49,8 +49,8 @@ from app.articles.filters import LIST_FIELDS, ArticleFilters
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.db import Database
+from app.core.migrations import upgrade
 from app.core.pagination import Page
-from app.core.schema import upgrade
 from app.core.security import ANONYMOUS
 from app.core.slugs import fold_name, make_slug
 from app.keys.service import create_key

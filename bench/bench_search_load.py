@@ -45,7 +45,7 @@ if not __package__:
 
 from app.core.config import Settings
 from app.core.db import Database
-from app.core.schema import upgrade
+from app.core.migrations import upgrade
 from app.search.backends.postgres import GIN_INDEX, RUM_INDEX
 from bench.bench_http import (
     DEFAULT_POSTGRES,

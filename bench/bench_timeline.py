@@ -32,7 +32,7 @@ from app.articles import salience
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.db import Database
-from app.core.schema import upgrade
+from app.core.migrations import upgrade
 from app.main import create_app
 from app.models import Article, Entity, Mention
 from bench.loader import load_corpus

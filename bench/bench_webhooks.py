@@ -42,7 +42,7 @@ import orjson
 
 from app.core.clock import utcnow
 from app.core.config import Settings
-from app.core.schema import upgrade
+from app.core.migrations import upgrade
 from app.keys.service import create_key
 from app.main import create_app
 

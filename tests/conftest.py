@@ -19,7 +19,7 @@ from sqlalchemy import text
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.db import Database
-from app.core.schema import upgrade
+from app.core.migrations import upgrade
 from app.core.security import forget_cached_keys
 from app.keys.service import create_key
 from app.main import create_app

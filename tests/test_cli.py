@@ -20,7 +20,7 @@ from typer.testing import CliRunner, Result
 from app.cli import app, smooth_batch_size
 from app.core.clock import utcnow
 from app.core.config import Settings, get_settings
-from app.core.schema import head_revision, upgrade
+from app.core.migrations import head_revision, upgrade
 from app.keys.service import create_key
 from app.main import create_app
 from tests.conftest import Backend, _create_pg_database, _drop_pg_database, make_settings

@@ -17,7 +17,7 @@ from sqlalchemy import JSON, Boolean, Integer, Uuid, column, insert, inspect, ta
 
 from app.core.clock import utcnow
 from app.core.db import Database
-from app.core.schema import SchemaBehind, current_revision, downgrade, head_revision, upgrade
+from app.core.migrations import SchemaBehind, current_revision, downgrade, head_revision, upgrade
 from app.demo.load import load_demo
 from app.main import create_app
 from app.models import ApiKey

@@ -24,7 +24,7 @@ from app.changes.service import RECORDED
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.db import Database
-from app.core.schema import check_schema
+from app.core.migrations import check_schema
 from app.webhooks import attempts, dispatch, guard
 from app.webhooks.attempts import Attempt, Job
 from app.webhooks.signing import signed_headers

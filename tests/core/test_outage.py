@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from app.core.clock import utcnow
-from app.core.schema import upgrade
+from app.core.migrations import upgrade
 from app.keys.service import create_key
 from app.main import create_app
 from tests.conftest import POSTGRES_URL, _create_pg_database, _drop_pg_database, make_settings

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 
 from app.core.clock import utcnow
-from app.core.schema import upgrade
+from app.core.migrations import upgrade
 from app.keys.service import create_key
 from app.main import create_app
 from tests.conftest import make_settings

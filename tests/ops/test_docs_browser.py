@@ -22,7 +22,7 @@ import httpx
 import pytest
 import uvicorn
 
-from app.core.schema import upgrade
+from app.core.migrations import upgrade
 from app.main import create_app
 from tests.conftest import make_settings
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from app.core.db import Database
-from app.core.schema import SchemaBehind, head_revision
+from app.core.migrations import SchemaBehind, head_revision
 from app.main import create_app
 from tests.conftest import Backend, make_settings
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.core.schema import upgrade
+from app.core.migrations import upgrade
 
 LEDE = Path(sys.executable).with_name("lede")
 IN_FLIGHT = 100

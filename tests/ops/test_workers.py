@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.core.schema import upgrade
+from app.core.migrations import upgrade
 from tests.ops.test_shutdown import LEDE, collect, wait_for_url
 
 REQUESTS = 40

@@ -21,7 +21,7 @@ from app.cli import app as cli
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.db import Database
-from app.core.schema import upgrade
+from app.core.migrations import upgrade
 from app.main import create_app
 from app.models.base import UTCDateTime
 from app.search.backends import base, postgres
