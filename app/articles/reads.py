@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,11 +21,13 @@ import orjson
 import structlog
 from sqlalchemy import Row
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.pool import Pool
 
 from app.articles import hot_reads, repository
 from app.articles.repository import LINKED
 from app.core.clock import utcnow
+from app.core.db import pool_of
 
 FIRST_OF_NONE = 1 << 30
 # Linked fields of {id, slug, name}, read in one query.
@@ -214,7 +217,9 @@ class ReadCaches:
     and search pages (by URL), until a write or a scheduled release changes them (HAZARDS 3);
     and readers' list totals by filters, per change-feed position: an exact
     COUNT over every published story costs more than the page itself (HAZARDS
-    11), and changes only with a write or a release.
+    11), and changes only with a write or a release. What readers' lists of
+    tags, entities and authors are sorted and counted by is kept per position
+    too (``positions``).
     """
 
     TOTALS_MAX = 4096
@@ -225,16 +230,16 @@ class ReadCaches:
         self.searches = RenderCache(max_bytes=search_bytes)
         # Filters → (change-feed position, total, valid until).
         self.totals: dict[Hashable, tuple[int, int, datetime | None]] = {}
+        self.positions = PositionCache()
 
     def clear(self) -> None:
         """For a database whose counters went back (a restore, a test reset), or changed
-        behind this worker (``lede reindex``). The kept list counts (``per_position``,
-        below) go too."""
+        behind this worker (``lede reindex``)."""
         self.bodies.clear()
         self.pages.clear()
         self.searches.clear()
         self.totals.clear()
-        per_position.clear()
+        self.positions.clear()
 
 
 T = TypeVar("T")
@@ -280,7 +285,7 @@ class PositionCache:
     async def get(
         self, session: AsyncSession, key: Hashable, now: datetime, compute: Compute[T]
     ) -> T:
-        # Per database too: one process may serve several (tests, the CLI).
+        # Per database too: an app may read a replica besides its primary.
         key = (session.get_bind().engine.url, key)
         position = await hot_reads.change_position(session)
         kept = self._kept.get(key)
@@ -333,5 +338,17 @@ class PositionCache:
         self._refreshing[key] = asyncio.create_task(refresh())
 
 
-# What readers' lists of tags, entities and authors are sorted and counted by.
-per_position = PositionCache()
+# The caches of the app each database serves, by its connection pool: for the
+# services that are handed a session only.
+_served: weakref.WeakKeyDictionary[Pool, ReadCaches] = weakref.WeakKeyDictionary()
+
+
+def serve(caches: ReadCaches, *engines: AsyncEngine) -> None:
+    """Make ``caches`` those of the sessions on ``engines`` (an app's database)."""
+    for engine in engines:
+        _served[engine.sync_engine.pool] = caches
+
+
+def position_cache(session: AsyncSession) -> PositionCache:
+    """The values kept per change-feed position by the app whose database ``session`` reads."""
+    return _served[pool_of(session)].positions

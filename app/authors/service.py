@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles.reads import per_position
+from app.articles.reads import position_cache
 from app.authors import repository
 from app.authors.repository import AuthorSort
 from app.authors.schemas import AuthorCreate
@@ -108,7 +108,9 @@ def _state(author: Author) -> dict[str, Any]:
 async def list_authors(
     session: AsyncSession, *, q: str | None, sort: AuthorSort, page: Page, now: datetime
 ) -> tuple[list[dict[str, Any]], int, str | None]:
-    counts = await per_position.get(session, "author-counts", now, repository.visible_counts)
+    counts = await position_cache(session).get(
+        session, "author-counts", now, repository.visible_counts
+    )
     where = repository.list_clauses(q)
     if sort == "name":
         rows, total, next_cursor = await repository.name_page(session, where=where, page=page)

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
 
 from app.core.config import Settings
 from app.core.engines import create_engine
@@ -90,6 +91,13 @@ def _request_reads(engine: AsyncEngine) -> AsyncEngine:
     if engine.dialect.name != "postgresql":
         return engine
     return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def pool_of(session: Session | AsyncSession) -> Pool:
+    """The connection pool ``session`` draws from: one for each database an app reads."""
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    return engine.pool
 
 
 def get_database(request: Request) -> Database:

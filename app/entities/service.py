@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles.reads import per_position
+from app.articles.reads import position_cache
 from app.articles.schemas import MentionIn
 from app.changes.service import MERGED, Event, bump_at_commit, record_changes
 from app.core.errors import Conflict, NotFound, field_error, invalid
@@ -293,7 +293,9 @@ async def list_entities(
     now: datetime,
     sees_drafts: bool,
 ) -> tuple[list[dict[str, Any]], int, str | None]:
-    stats = await per_position.get(session, "entity-stats", now, repository.visible_stats)
+    stats = await position_cache(session).get(
+        session, "entity-stats", now, repository.visible_stats
+    )
     where = repository.list_clauses(q, type_, now=now, sees_drafts=sees_drafts)
     if sort == "name":
         rows, total, next_cursor = await repository.name_page(session, where=where, page=page)

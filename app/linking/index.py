@@ -36,11 +36,12 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, event
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
+from app.core.db import pool_of
 from app.entities import repository
 from app.linking.matcher import EntityMatcher
 
@@ -224,15 +225,9 @@ class EntityIndex:
 _indexes: weakref.WeakKeyDictionary[Pool, EntityIndex] = weakref.WeakKeyDictionary()
 
 
-def _pool(session: Session | AsyncSession) -> Pool:
-    bind = session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
-    return engine.pool
-
-
 def index_for(session: AsyncSession) -> EntityIndex:
     """This worker's index of the database ``session`` talks to."""
-    pool = _pool(session)
+    pool = pool_of(session)
     index = _indexes.get(pool)
     if index is None:
         index = _indexes[pool] = EntityIndex()
@@ -242,7 +237,7 @@ def index_for(session: AsyncSession) -> EntityIndex:
 def _after_commit(session: Session) -> None:
     # Also called when a savepoint is released: only the outermost commit counts.
     if not session.in_nested_transaction() and session.info.pop(_CHANGED, None):
-        index = _indexes.get(_pool(session))
+        index = _indexes.get(pool_of(session))
         if index is not None:
             index.invalidate()
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles.reads import per_position
+from app.articles.reads import position_cache
 from app.changes.service import Event, record_changes
 from app.core.listing import count_sorted_page
 from app.core.named import ensure_name_free, resolve_named
@@ -107,7 +107,9 @@ async def list_tags(
     now: datetime,
     sees_drafts: bool,
 ) -> tuple[list[dict[str, Any]], int, str | None]:
-    counts = await per_position.get(session, "tag-counts", now, repository.visible_counts)
+    counts = await position_cache(session).get(
+        session, "tag-counts", now, repository.visible_counts
+    )
     where = repository.list_clauses(q, now=now, sees_drafts=sees_drafts)
     if sort == "name":
         rows, total, next_cursor = await repository.name_page(session, where=where, page=page)
