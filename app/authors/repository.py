@@ -11,8 +11,6 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles.repository import link_counts
-from app.core.listing import keyset_page
-from app.core.pagination import Page
 from app.core.repository import escape_like
 from app.core.slugs import fold_name
 from app.models import ArticleAuthor, Author
@@ -53,21 +51,6 @@ def list_clauses(q: str | None) -> list[ColumnElement[bool]]:
             )
         )
     return where
-
-
-async def name_page(
-    session: AsyncSession, *, where: list[ColumnElement[bool]], page: Page
-) -> tuple[list[Any], int, str | None]:
-    return await keyset_page(
-        session,
-        Author,
-        columns=(*COLUMNS, Author.name_key.label("sort_key")),
-        where=where,
-        sort="name",
-        key=Author.name_key,
-        descending=False,
-        page=page,
-    )
 
 
 async def profiles(session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Any]:

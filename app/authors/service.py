@@ -14,21 +14,13 @@ from app.authors import repository
 from app.authors.repository import AuthorSort
 from app.authors.schemas import AuthorCreate
 from app.changes.service import Event, record_changes
-from app.core.listing import count_sorted_page
-from app.core.named import ensure_name_free, resolve_named
+from app.core.named import create_named, finder, named_page, rename, resolve_named
 from app.core.pagination import Page
 from app.core.repository import (
-    Found,
     Precondition,
-    add_with_slug,
-    ensure_slug_free,
-    find_resource,
     flush_new_version,
-    move_slug,
     trash_or_purge,
 )
-from app.core.security import Principal
-from app.core.slugs import fold_name, make_slug
 from app.models import Author
 
 # What an edit may change, besides the name and the slug.
@@ -54,25 +46,7 @@ async def _record(session: AsyncSession, authors: Sequence[Author], event: str) 
     )
 
 
-async def find_author(
-    session: AsyncSession,
-    ref: str,
-    *,
-    principal: Principal,
-    now: datetime,
-    include_deleted: bool = False,
-    for_update: bool = False,
-) -> Found[Author]:
-    return await find_resource(
-        session,
-        Author,
-        ref,
-        principal=principal,
-        now=now,
-        include_deleted=include_deleted,
-        label="author",
-        for_update=for_update,
-    )
+find_author = finder(Author, "author")
 
 
 def to_dict(row: Any, article_count: int) -> dict[str, Any]:
@@ -111,36 +85,27 @@ async def list_authors(
     counts = await position_cache(session).get(
         session, "author-counts", now, repository.visible_counts
     )
-    where = repository.list_clauses(q)
-    if sort == "name":
-        rows, total, next_cursor = await repository.name_page(session, where=where, page=page)
-    else:
-        rows, total, next_cursor = await count_sorted_page(
-            session,
-            Author,
-            columns=repository.COLUMNS,
-            where=where,
-            counts=counts,
-            sort=sort,
-            page=page,
-        )
+    rows, total, next_cursor = await named_page(
+        session,
+        Author,
+        columns=repository.COLUMNS,
+        where=repository.list_clauses(q),
+        counts=counts,
+        sort=sort,
+        page=page,
+    )
     return [to_dict(r, counts.get(r.id, 0)) for r in rows], total, next_cursor
 
 
 async def create_author(session: AsyncSession, *, data: AuthorCreate, now: datetime) -> Author:
-    await ensure_name_free(session, Author, data.name, None, label="author")
-    if data.slug is not None:
-        await ensure_slug_free(session, Author, data.slug)
-    author = Author(
-        id=uuid.uuid4(),
-        name=" ".join(data.name.split()),
-        name_key=fold_name(data.name),
-        created_at=now,
-        updated_at=now,
+    author = await create_named(
+        session,
+        Author,
+        name=data.name,
+        slug=data.slug,
+        label="author",
+        now=now,
         **{name: getattr(data, name) for name in PROFILE},
-    )
-    await add_with_slug(
-        session, author, slug=data.slug, base=make_slug(data.name, fallback="author")
     )
     await _record(session, [author], "created")
     return author
@@ -156,12 +121,7 @@ async def update_author(
 ) -> Author:
     precondition.check(author)
     before = _state(author)
-    if values.get("name") is not None and values["name"] != author.name:
-        await ensure_name_free(session, Author, values["name"], author.id, label="author")
-        author.name = " ".join(values["name"].split())
-        author.name_key = fold_name(values["name"])
-    if values.get("slug") is not None and values["slug"] != author.slug:
-        await move_slug(session, author, values["slug"])
+    await rename(session, author, values, label="author")
     for name in PROFILE:
         if name in values:
             setattr(author, name, values[name] if name != "urls" else values[name] or [])

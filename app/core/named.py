@@ -5,13 +5,26 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, field_error
-from app.core.repository import N, add_with_slug, add_with_slugs
+from app.core.listing import count_sorted_page, keyset_page
+from app.core.pagination import Page
+from app.core.repository import (
+    Found,
+    N,
+    add_with_slug,
+    add_with_slugs,
+    ensure_slug_free,
+    find_resource,
+    move_slug,
+)
+from app.core.security import Principal
 from app.core.slugs import fold_name, make_slug
 
 
@@ -132,3 +145,94 @@ async def ensure_name_free(
                 f"A {label} named {item.name!r} exists already.",
                 errors=[field_error(["body", "name"], f"Already used by another {label}.")],
             )
+
+
+async def create_named(
+    session: AsyncSession,
+    model: type[N],
+    *,
+    name: str,
+    slug: str | None,
+    label: str,
+    now: datetime,
+    **fields: Any,
+) -> N:
+    """A resource made through its own endpoint, with ``fields``: at ``slug``, else the first
+    free slug its name gives; a name or a slug another holds is a 409."""
+    await ensure_name_free(session, model, name, None, label=label)
+    if slug is not None:
+        await ensure_slug_free(session, model, slug)
+    item = _new_named(model, name)
+    item.created_at = now
+    item.updated_at = now
+    for key, value in fields.items():
+        setattr(item, key, value)
+    await add_with_slug(session, item, slug=slug, base=make_slug(name, fallback=label))
+    return item
+
+
+async def rename(session: AsyncSession, item: N, values: dict[str, Any], *, label: str) -> bool:
+    """Give ``item`` the name and the slug ``values`` ask for; whether either differed."""
+    changed = False
+    if values.get("name") is not None and values["name"] != item.name:
+        await ensure_name_free(session, type(item), values["name"], item.id, label=label)
+        item.name = " ".join(values["name"].split())
+        item.name_key = fold_name(values["name"])
+        changed = True
+    if values.get("slug") is not None and values["slug"] != item.slug:
+        await move_slug(session, item, values["slug"])
+        changed = True
+    return changed
+
+
+async def named_page(
+    session: AsyncSession,
+    model: type[N],
+    *,
+    columns: Sequence[Any],
+    where: Sequence[ColumnElement[bool]],
+    counts: dict[uuid.UUID, int],
+    sort: str,
+    page: Page,
+) -> tuple[list[Any], int, str | None]:
+    """A page of ``columns``: by name, or most published articles first (``counts``)."""
+    if sort == "name":
+        return await keyset_page(
+            session,
+            model,
+            columns=(*columns, model.name_key.label("sort_key")),
+            where=where,
+            sort="name",
+            key=model.name_key,
+            descending=False,
+            page=page,
+        )
+    return await count_sorted_page(
+        session, model, columns=columns, where=where, counts=counts, sort=sort, page=page
+    )
+
+
+def finder(model: type[N], label: str) -> Callable[..., Awaitable[Found[N]]]:
+    """How a router finds one resource of ``model`` by ref (see ``find_resource``)."""
+
+    async def find(
+        session: AsyncSession,
+        ref: str,
+        *,
+        principal: Principal,
+        now: datetime,
+        include_deleted: bool = False,
+        for_update: bool = False,
+    ) -> Found[N]:
+        return await find_resource(
+            session,
+            model,
+            ref,
+            principal=principal,
+            now=now,
+            include_deleted=include_deleted,
+            label=label,
+            for_update=for_update,
+        )
+
+    return find

@@ -5,15 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles.repository import link_counts
-from app.core.listing import keyset_page
 from app.core.named import find_named
-from app.core.pagination import Page
 from app.core.repository import escape_like
 from app.core.slugs import fold_name
 from app.models import ArticleTag, Tag
@@ -44,18 +42,3 @@ def list_clauses(q: str | None, *, now: datetime, sees_drafts: bool) -> list[Col
     if q:
         where.append(Tag.name_key.like(f"{escape_like(fold_name(q))}%", escape="\\"))
     return where
-
-
-async def name_page(
-    session: AsyncSession, *, where: list[ColumnElement[bool]], page: Page
-) -> tuple[list[Any], int, str | None]:
-    return await keyset_page(
-        session,
-        Tag,
-        columns=(*COLUMNS, Tag.name_key.label("sort_key")),
-        where=where,
-        sort="name",
-        key=Tag.name_key,
-        descending=False,
-        page=page,
-    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -11,21 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles.reads import position_cache
 from app.changes.service import Event, record_changes
-from app.core.listing import count_sorted_page
-from app.core.named import ensure_name_free, resolve_named
+from app.core.named import create_named, finder, named_page, rename, resolve_named
 from app.core.pagination import Page
 from app.core.repository import (
-    Found,
     Precondition,
-    add_with_slug,
-    ensure_slug_free,
-    find_resource,
     flush_new_version,
-    move_slug,
     trash_or_purge,
 )
-from app.core.security import Principal
-from app.core.slugs import fold_name, make_slug
 from app.models import Tag
 from app.models.visibility import announced
 from app.tags import repository
@@ -58,25 +49,7 @@ async def _record(session: AsyncSession, tags: Sequence[Tag], event: str, now: d
     await record_changes(session, events)
 
 
-async def find_tag(
-    session: AsyncSession,
-    ref: str,
-    *,
-    principal: Principal,
-    now: datetime,
-    include_deleted: bool = False,
-    for_update: bool = False,
-) -> Found[Tag]:
-    return await find_resource(
-        session,
-        Tag,
-        ref,
-        principal=principal,
-        now=now,
-        include_deleted=include_deleted,
-        label="tag",
-        for_update=for_update,
-    )
+find_tag = finder(Tag, "tag")
 
 
 def to_dict(row: Any, article_count: int) -> dict[str, Any]:
@@ -110,37 +83,30 @@ async def list_tags(
     counts = await position_cache(session).get(
         session, "tag-counts", now, repository.visible_counts
     )
-    where = repository.list_clauses(q, now=now, sees_drafts=sees_drafts)
-    if sort == "name":
-        rows, total, next_cursor = await repository.name_page(session, where=where, page=page)
-    else:
-        rows, total, next_cursor = await count_sorted_page(
-            session,
-            Tag,
-            columns=repository.COLUMNS,
-            where=where,
-            counts=counts,
-            sort=sort,
-            page=page,
-        )
+    rows, total, next_cursor = await named_page(
+        session,
+        Tag,
+        columns=repository.COLUMNS,
+        where=repository.list_clauses(q, now=now, sees_drafts=sees_drafts),
+        counts=counts,
+        sort=sort,
+        page=page,
+    )
     return [to_dict(r, counts.get(r.id, 0)) for r in rows], total, next_cursor
 
 
 async def create_tag(session: AsyncSession, *, data: TagCreate, now: datetime) -> Tag:
-    await ensure_name_free(session, Tag, data.name, None, label="tag")
-    if data.slug is not None:
-        await ensure_slug_free(session, Tag, data.slug)
-    tag = Tag(
-        id=uuid.uuid4(),
-        name=" ".join(data.name.split()),
-        name_key=fold_name(data.name),
+    tag = await create_named(
+        session,
+        Tag,
+        name=data.name,
+        slug=data.slug,
+        label="tag",
+        now=now,
         description=data.description,
-        created_at=now,
-        updated_at=now,
         # Made through its own endpoint: public at once.
         public_from=now,
     )
-    await add_with_slug(session, tag, slug=data.slug, base=make_slug(data.name, fallback="tag"))
     await _record(session, [tag], "created", now)
     return tag
 
@@ -154,15 +120,7 @@ async def update_tag(
     now: datetime,
 ) -> Tag:
     precondition.check(tag)
-    changed = False
-    if values.get("name") is not None and values["name"] != tag.name:
-        await ensure_name_free(session, Tag, values["name"], tag.id, label="tag")
-        tag.name = " ".join(values["name"].split())
-        tag.name_key = fold_name(values["name"])
-        changed = True
-    if values.get("slug") is not None and values["slug"] != tag.slug:
-        await move_slug(session, tag, values["slug"])
-        changed = True
+    changed = await rename(session, tag, values, label="tag")
     if "description" in values and values["description"] != tag.description:
         tag.description = values["description"]
         changed = True
