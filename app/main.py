@@ -21,7 +21,7 @@ from app import health
 from app.articles.bulk_http import router as bulk_router
 from app.articles.documents import router as documents_router
 from app.articles.history_router import router as history_router
-from app.articles.reads import ReadCaches, serve
+from app.articles.reads import ReadCaches
 from app.articles.router import router as articles_router
 from app.articles.schedule import ReleaseAwareCacheMiddleware
 from app.authors.router import router as authors_router
@@ -86,7 +86,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             await check_schema(database.engine)
             app.state.database = database
-            serve(app.state.read_caches, database.engine, database.read_engine)
             app.state.secret_key = secret_key(settings)
             _tune_gc()
             warming = asyncio.create_task(warm_up(database.engine))

@@ -11,7 +11,7 @@ from typing import Any, cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles.schemas import MentionIn
-from app.entities import service as entities_service
+from app.entities import naming
 from app.linking import service as linking_service
 from app.linking.salience import Salience
 from app.linking.service import ArticleText, Linked, LinkOptions
@@ -71,7 +71,7 @@ async def resolve_named(
     """For each article's ``entities`` input in ``refs``, the entities it names, found or
     created (looked up together for all the articles)."""
     mentions = [[MentionIn(**ref) for ref in article_refs] for article_refs in refs]
-    found = await entities_service.resolve_entities(session, mentions, now=now)
+    found = await naming.resolve_entities(session, mentions, now=now)
     return [
         Named(
             list(dict.fromkeys(entities)),

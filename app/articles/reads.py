@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-import weakref
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,13 +20,11 @@ import orjson
 import structlog
 from sqlalchemy import Row
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlalchemy.pool import Pool
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles import hot_reads, repository
 from app.articles.repository import LINKED
 from app.core.clock import utcnow
-from app.core.db import pool_of
 
 FIRST_OF_NONE = 1 << 30
 # Linked fields of {id, slug, name}, read in one query.
@@ -210,6 +207,11 @@ class RenderCache:
         self._size = 0
 
 
+# Timelines kept per worker: a topic page's is read far more often than written,
+# and one over thousands of stories takes a few hundred milliseconds to count.
+TIMELINES_KEPT = 16
+
+
 class ReadCaches:
     """What one worker keeps of its readers' reads, on ``app.state``, sized by settings.
 
@@ -219,7 +221,8 @@ class ReadCaches:
     COUNT over every published story costs more than the page itself (HAZARDS
     11), and changes only with a write or a release. What readers' lists of
     tags, entities and authors are sorted and counted by is kept per position
-    too (``positions``).
+    too (``positions``), and the entity timelines readers asked for last
+    (``timelines``), exact: those are made again at the first read after a write.
     """
 
     TOTALS_MAX = 4096
@@ -231,6 +234,7 @@ class ReadCaches:
         # Filters → (change-feed position, total, valid until).
         self.totals: dict[Hashable, tuple[int, int, datetime | None]] = {}
         self.positions = PositionCache()
+        self.timelines = PositionCache(TIMELINES_KEPT, stale_seconds=0)
 
     def clear(self) -> None:
         """For a database whose counters went back (a restore, a test reset), or changed
@@ -240,6 +244,7 @@ class ReadCaches:
         self.searches.clear()
         self.totals.clear()
         self.positions.clear()
+        self.timelines.clear()
 
 
 T = TypeVar("T")
@@ -271,8 +276,9 @@ class PositionCache:
     first, so a value is never kept under a position newer than what it saw.
     """
 
-    def __init__(self, size: int = 64) -> None:
+    def __init__(self, size: int = 64, *, stale_seconds: float = STALE_SECONDS) -> None:
         self.size = size
+        self.stale_seconds = stale_seconds
         self._kept: dict[Hashable, _Kept] = {}
         self._refreshing: dict[Hashable, asyncio.Task[None]] = {}
         # Moved by ``clear``: a refresh begun before it keeps nothing.
@@ -290,7 +296,7 @@ class PositionCache:
         position = await hot_reads.change_position(session)
         kept = self._kept.get(key)
         if kept is not None and (kept.until is None or now < kept.until):
-            behind = position > kept.position and time.monotonic() - kept.made < STALE_SECONDS
+            behind = position > kept.position and time.monotonic() - kept.made < self.stale_seconds
             if behind:
                 self._refresh(session, key, compute)
             if behind or kept.position == position:
@@ -336,19 +342,3 @@ class PositionCache:
                 del self._refreshing[key]
 
         self._refreshing[key] = asyncio.create_task(refresh())
-
-
-# The caches of the app each database serves, by its connection pool: for the
-# services that are handed a session only.
-_served: weakref.WeakKeyDictionary[Pool, ReadCaches] = weakref.WeakKeyDictionary()
-
-
-def serve(caches: ReadCaches, *engines: AsyncEngine) -> None:
-    """Make ``caches`` those of the sessions on ``engines`` (an app's database)."""
-    for engine in engines:
-        _served[engine.sync_engine.pool] = caches
-
-
-def position_cache(session: AsyncSession) -> PositionCache:
-    """The values kept per change-feed position by the app whose database ``session`` reads."""
-    return _served[pool_of(session)].positions

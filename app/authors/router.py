@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from app.articles.filters import ArticleFilters
+from app.articles.responses import read_caches
 from app.authors import service
 from app.authors.repository import AuthorSort
 from app.authors.schemas import AuthorCreate, AuthorPage, AuthorRead, AuthorUpdate
@@ -35,7 +36,9 @@ async def list_authors(
     sort: Annotated[AuthorSort, Query(description="Order of the list.")] = "name",
 ) -> Response:
     """Authors by name; `q` finds them by the start of their name or of a word of it."""
-    listed = await service.list_authors(session, q=q, sort=sort, page=page, now=now)
+    listed = await service.list_authors(
+        session, q=q, sort=sort, page=page, now=now, positions=read_caches(request).positions
+    )
     return page_response(request, listed, principal=principal, settings=settings, page=page)
 
 

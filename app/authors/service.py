@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles.reads import position_cache
+from app.articles.reads import PositionCache
 from app.authors import repository
 from app.authors.repository import AuthorSort
 from app.authors.schemas import AuthorCreate
@@ -80,11 +80,15 @@ def _state(author: Author) -> dict[str, Any]:
 
 
 async def list_authors(
-    session: AsyncSession, *, q: str | None, sort: AuthorSort, page: Page, now: datetime
+    session: AsyncSession,
+    *,
+    q: str | None,
+    sort: AuthorSort,
+    page: Page,
+    now: datetime,
+    positions: PositionCache,
 ) -> tuple[list[dict[str, Any]], int, str | None]:
-    counts = await position_cache(session).get(
-        session, "author-counts", now, repository.visible_counts
-    )
+    counts = await positions.get(session, "author-counts", now, repository.visible_counts)
     rows, total, next_cursor = await named_page(
         session,
         Author,

@@ -28,12 +28,6 @@ from app.core.errors import (
 from app.core.http import version_etag
 
 # app.entities reaches these here; the other domains import them from app.core.listing.
-from app.core.listing import Keyed as Keyed
-from app.core.listing import by_int_id as by_int_id
-from app.core.listing import keyset_page as keyset_page
-from app.core.listing import listed_ids as listed_ids
-from app.core.listing import rows_by_ids as rows_by_ids
-from app.core.listing import sorted_page as sorted_page
 from app.core.security import Principal
 from app.core.slugs import SLUG_MAX, could_be_ref, is_uuid
 from app.models import Entity, SlugRedirect, Tag

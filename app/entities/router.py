@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints, TypeAdapter
 from starlette.responses import Response
 
 from app.articles.filters import ArticleFilters
-from app.articles.responses import is_public
+from app.articles.responses import is_public, read_caches
 from app.core.db import SessionDep
 from app.core.deps import NowDep, PreconditionDep, SettingsDep
 from app.core.errors import problem_responses
@@ -19,8 +19,9 @@ from app.core.repository import current
 from app.core.responses import collection_response, moved_response, resource_response
 from app.core.schemas import InputModel, UtcTime
 from app.core.security import AdminDep, PrincipalDep
-from app.entities import service
-from app.entities.repository import EntitySort, Interval
+from app.entities import coverage, service
+from app.entities.coverage_reads import Interval
+from app.entities.repository import EntitySort
 from app.entities.schemas import (
     EntityCreate,
     EntityPage,
@@ -52,7 +53,14 @@ async def list_entities(
 ) -> Response:
     """Entities, most mentioned first; `q` finds them by the start of a name or alias."""
     listed = await service.list_entities(
-        session, q=q, type_=type, sort=sort, page=page, now=now, sees_drafts=principal.sees_drafts
+        session,
+        q=q,
+        type_=type,
+        sort=sort,
+        page=page,
+        now=now,
+        sees_drafts=principal.sees_drafts,
+        positions=read_caches(request).positions,
     )
     return page_response(request, listed, principal=principal, settings=settings, page=page)
 
@@ -116,7 +124,7 @@ async def list_related_entities(
     found = await service.find_entity(session, ref, principal=principal, now=now)
     if found.item is None:
         return moved_response(request, found, settings=settings, public=is_public(principal))
-    listed = await service.related_entities(
+    listed = await coverage.related_entities(
         session, found.item, type_=type, since=since, page=page, principal=principal, now=now
     )
     return page_response(request, listed, principal=principal, settings=settings, page=page)
@@ -152,8 +160,14 @@ async def get_entity_timeline(
     found = await service.find_entity(session, ref, principal=principal, now=now)
     if found.item is None:
         return moved_response(request, found, settings=settings, public=is_public(principal))
-    data = await service.entity_timeline(
-        session, found.item, interval=interval, since=since, until=until, now=now
+    data = await coverage.entity_timeline(
+        session,
+        found.item,
+        interval=interval,
+        since=since,
+        until=until,
+        now=now,
+        timelines=read_caches(request).timelines,
     )
     page = Page(limit=max(len(data), 1), offset=0, cursor=None)
     return collection_response(

@@ -9,36 +9,29 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles.reads import position_cache
-from app.articles.schemas import MentionIn
+from app.articles.reads import PositionCache
 from app.changes.service import MERGED, Event, bump_at_commit, record_changes
 from app.core.errors import Conflict, NotFound, field_error, invalid
-from app.core.pagination import Page, decode_cursor, encode_cursor
+from app.core.listing import Keyed, by_int_id, listed_ids, rows_by_ids, sorted_page
+from app.core.pagination import Page
 from app.core.repository import (
     Found,
-    Keyed,
     Precondition,
     add_with_slugs,
-    by_int_id,
     ensure_slug_free,
     find_by_ref,
     find_resource,
     flush_new_version,
-    listed_ids,
-    lock_name,
     move_slug,
     remember_old_slug,
-    rows_by_ids,
-    sorted_page,
     trash_or_purge,
 )
-from app.core.schemas import as_utc
 from app.core.security import Principal
 from app.core.slugs import fold_name, is_uuid, make_slug
 from app.entities import repository
 from app.entities.repository import ENTITIES_COUNTER, EPOCH, UNSEEN, EntitySort, Stats
 from app.entities.schemas import EntityCreate
-from app.linking import service as linking_service
+from app.linking.index import note_entity_change
 from app.models import Entity, EntityName
 from app.models.visibility import announced
 
@@ -86,7 +79,7 @@ async def _record(
     # Tells every worker's matcher that the set of entity names changed.
     bump_at_commit(session, ENTITIES_COUNTER)
     for entity in entities:
-        linking_service.note_entity_change(session, entity.id)
+        note_entity_change(session, entity.id)
 
 
 def _name_taken(other: Entity) -> Conflict:
@@ -244,7 +237,7 @@ async def find_entity(
         return Found(None, moved_to=moved)
 
 
-async def _live_by_ref(session: AsyncSession, ref: str) -> Entity | None:
+async def live_by_ref(session: AsyncSession, ref: str) -> Entity | None:
     """The live entity ``ref`` names, following former slugs and merges."""
     found = await find_by_ref(session, Entity, ref)
     if found.item is None:
@@ -292,10 +285,9 @@ async def list_entities(
     page: Page,
     now: datetime,
     sees_drafts: bool,
+    positions: PositionCache,
 ) -> tuple[list[dict[str, Any]], int, str | None]:
-    stats = await position_cache(session).get(
-        session, "entity-stats", now, repository.visible_stats
-    )
+    stats = await positions.get(session, "entity-stats", now, repository.visible_stats)
     where = repository.list_clauses(q, type_, now=now, sees_drafts=sees_drafts)
     if sort == "name":
         rows, total, next_cursor = await repository.name_page(session, where=where, page=page)
@@ -323,201 +315,11 @@ async def _sorted(
     return keyed
 
 
-def _ref_key(ref: MentionIn) -> str | None:
-    """The id or slug an entity is named by, or None when it is named by name."""
-    if ref.id is not None:
-        return str(ref.id)
-    return ref.slug
-
-
-async def _live_by_refs(session: AsyncSession, keys: set[str]) -> dict[str, Entity]:
-    """The live entity each of ``keys`` (ids and slugs) names, for those that name one."""
-    ids = {uuid.UUID(key) for key in keys if is_uuid(key)}
-    slugs = {key for key in keys if not is_uuid(key)}
-    found: dict[str, Entity] = {}
-    for entity in await repository.find_live(session, ids, slugs):
-        found[str(entity.id)] = found[entity.slug] = entity
-    # Former slugs and merged ids, one at a time: they are rare.
-    for key in keys - found.keys():
-        moved = await _live_by_ref(session, key)
-        if moved is not None:
-            found[key] = moved
-    return found
-
-
-class _Names:
-    """Live entities by folded name or alias, oldest first, as a batch finds and makes them."""
-
-    def __init__(self) -> None:
-        self.by_key: dict[str, list[Entity]] = {}
-
-    async def look_up(self, session: AsyncSession, keys: Collection[str]) -> None:
-        for key in keys:
-            self.by_key[key] = []
-        for key, entity in await repository.find_by_name_keys(session, keys):
-            self.by_key[key].append(entity)
-
-    def first(self, name: str, type_: str | None) -> Entity | None:
-        for entity in self.by_key.get(fold_name(name), []):
-            if type_ is None or entity.type == type_:
-                return entity
-        return None
-
-
-async def resolve_entities(
-    session: AsyncSession, refs: Sequence[Sequence[MentionIn]], *, now: datetime
-) -> list[list[Entity]]:
-    """For each list of ``refs`` (an article's ``entities``), the entity each names, by id,
-    slug, name or alias; new names of a given type are created.
-
-    The refs of all the lists are looked up together, so that a batch of
-    articles costs a query or two, not one per name; the first problem with
-    any ref is raised for all.
-    """
-    flat = [ref for article_refs in refs for ref in article_refs]
-    live = await _live_by_refs(session, {key for ref in flat if (key := _ref_key(ref))})
-    named = [ref for ref in flat if _ref_key(ref) is None and ref.name]
-    names = _Names()
-    await names.look_up(session, {fold_name(ref.name) for ref in named if ref.name})
-    new = {
-        (ref.type, fold_name(ref.name)): ref.name
-        for ref in named
-        if ref.name and ref.type and names.first(ref.name, ref.type) is None
-    }
-    if new:
-        # Writers naming the same new entity at once make one, not one each.
-        await lock_name(session, *(f"entities:{type_}:{key}" for type_, key in new))
-        await names.look_up(session, {key for _type, key in new})
-        items = [
-            EntityCreate(name=name, type=type_)
-            for (type_, _key), name in new.items()
-            if names.first(name, type_) is None
-        ]
-        for entity in await create_entities(session, items, now=now, public=False) if items else []:
-            names.by_key[fold_name(entity.name)].append(entity)
-    return [_chosen(article_refs, live, names) for article_refs in refs]
-
-
-def _chosen(refs: Sequence[MentionIn], live: dict[str, Entity], names: _Names) -> list[Entity]:
-    """The entity each of an article's refs names, found by :func:`resolve_entities`."""
-    entities: list[Entity] = []
-    for i, ref in enumerate(refs):
-        key = _ref_key(ref)
-        if key is not None:
-            if key not in live:
-                raise invalid(["body", "entities", i], f"No entity {key!r}.")
-            entities.append(live[key])
-            continue
-        assert ref.name is not None
-        entity = names.first(ref.name, ref.type)
-        if entity is None:
-            raise invalid(
-                ["body", "entities", i, "type"],
-                f"No entity named {ref.name!r}; give its type to create it.",
-            )
-        entities.append(entity)
-    return entities
-
-
 async def name_entries(
     session: AsyncSession, ids: Collection[uuid.UUID]
 ) -> list[repository.NameEntry]:
     """(id, name, aliases) of those of ``ids`` that are live entities."""
     return await repository.name_entries(session, ids)
-
-
-# Co-occurrence ------------------------------------------------------------------
-
-RELATED_CURSOR = "related-entities"
-
-
-def _offset(page: Page) -> int:
-    """Where a page of an offset-paged list starts; its cursor carries the offset."""
-    if page.cursor is None:
-        return page.offset or 0
-    (offset,) = decode_cursor(page.cursor, RELATED_CURSOR, 1)
-    if type(offset) is not int or offset < 0:
-        raise invalid(["query", "cursor"], "The cursor is not valid.")
-    return offset
-
-
-async def related_entities(
-    session: AsyncSession,
-    entity: Entity,
-    *,
-    type_: str | None,
-    since: datetime | None,
-    page: Page,
-    principal: Principal,
-    now: datetime,
-) -> tuple[list[dict[str, Any]], int, str | None]:
-    """Entities mentioned in the same articles the principal may read, with how many."""
-    offset = _offset(page)
-    rows, total = await repository.related_page(
-        session,
-        entity.id,
-        sees_drafts=principal.sees_drafts,
-        now=now,
-        type_=type_,
-        since=since,
-        limit=page.limit,
-        offset=offset,
-    )
-    data = [
-        {
-            "entity": {"id": row.id, "slug": row.slug, "name": row.name, "type": row.type},
-            "count": row.count,
-        }
-        for row in rows
-    ]
-    more = offset + len(rows) < total
-    next_cursor = encode_cursor(RELATED_CURSOR, [offset + len(rows)]) if more and rows else None
-    return data, total, next_cursor
-
-
-# Timelines ----------------------------------------------------------------------
-
-TOP_ENTITIES = 5
-
-
-async def entity_timeline(
-    session: AsyncSession,
-    entity: Entity,
-    *,
-    interval: repository.Interval,
-    since: datetime | None,
-    until: datetime | None,
-    now: datetime,
-) -> list[dict[str, Any]]:
-    """Published articles mentioning the entity per period, oldest first: how many, how
-    many are about it, and the entities most often mentioned with it."""
-    since = as_utc(since) if since is not None else None
-    until = as_utc(until) if until is not None else None
-    if since is not None and until is not None and since >= until:
-        raise invalid(["query", "until"], "Give an until later than since.")
-    counts, tops = await repository.timeline(
-        session,
-        entity.id,
-        interval=interval,
-        since=since,
-        until=until,
-        now=now,
-        top=TOP_ENTITIES,
-    )
-    top_entities: dict[str, list[dict[str, Any]]] = {}
-    for row in tops:
-        top_entities.setdefault(row.period, []).append(
-            {"slug": row.slug, "name": row.name, "count": row.count}
-        )
-    return [
-        {
-            "period": row.period,
-            "articles": row.articles,
-            "about": row.about,
-            "top_entities": top_entities.get(row.period, []),
-        }
-        for row in counts
-    ]
 
 
 # Merging ------------------------------------------------------------------------
@@ -545,7 +347,7 @@ async def merge_entity(
     target; the source is then removed.
     """
     precondition.check(source)
-    target = await _live_by_ref(session, into)
+    target = await live_by_ref(session, into)
     if target is None:
         raise invalid(["body", "into"], f"No entity {into!r}.")
     if target.id == source.id:

@@ -14,7 +14,7 @@ from app.core.clock import utcnow
 from app.entities import repository
 from app.linking import context as context_rules
 from app.linking.context import Ambiguous, Scan
-from app.linking.index import Layer, Names, auto_layers, entity_names, note_entity_change
+from app.linking.index import Layer, Names, auto_layers, entity_names
 from app.linking.matcher import EntityMatcher, Match
 from app.linking.salience import Salience, Scored, lead_end, score_mentions
 from app.models import Entity
@@ -26,7 +26,6 @@ __all__ = [
     "Linked",
     "extract",
     "link_articles",
-    "note_entity_change",
     "rescore",
 ]
 

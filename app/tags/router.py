@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from app.articles.filters import ArticleFilters
+from app.articles.responses import read_caches
 from app.core.db import SessionDep
 from app.core.deps import NowDep, SettingsDep
 from app.core.errors import problem_responses
@@ -36,7 +37,13 @@ async def list_tags(
 ) -> Response:
     """Tags, most used first; `q` finds them by the start of their name."""
     listed = await service.list_tags(
-        session, q=q, sort=sort, page=page, now=now, sees_drafts=principal.sees_drafts
+        session,
+        q=q,
+        sort=sort,
+        page=page,
+        now=now,
+        sees_drafts=principal.sees_drafts,
+        positions=read_caches(request).positions,
     )
     return page_response(request, listed, principal=principal, settings=settings, page=page)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles.reads import position_cache
+from app.articles.reads import PositionCache
 from app.changes.service import Event, record_changes
 from app.core.named import create_named, finder, named_page, rename, resolve_named
 from app.core.pagination import Page
@@ -79,10 +79,9 @@ async def list_tags(
     page: Page,
     now: datetime,
     sees_drafts: bool,
+    positions: PositionCache,
 ) -> tuple[list[dict[str, Any]], int, str | None]:
-    counts = await position_cache(session).get(
-        session, "tag-counts", now, repository.visible_counts
-    )
+    counts = await positions.get(session, "tag-counts", now, repository.visible_counts)
     rows, total, next_cursor = await named_page(
         session,
         Tag,

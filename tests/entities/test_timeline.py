@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.entities import coverage_reads
 from tests.linking.test_linking_api import make_entity
 
 
@@ -110,6 +111,32 @@ async def test_editors_see_the_same_published_stories(
 ) -> None:
     data = (await editor.get("/v1/entities/mali/timeline?interval=month")).json()["data"]
     assert [p["articles"] for p in data] == [3, 1]
+
+
+async def test_a_kept_timeline_is_counted_again_after_a_write(
+    coverage: None,
+    editor: httpx.AsyncClient,
+    anon: httpx.AsyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    counted = 0
+    count = coverage_reads.timeline
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal counted
+        counted += 1
+        return await count(*args, **kwargs)
+
+    monkeypatch.setattr(coverage_reads, "timeline", counting)
+    url = "/v1/entities/mali/timeline?interval=month"
+    first = (await anon.get(url)).json()["data"]
+    assert (await anon.get(url)).json()["data"] == first
+    assert counted == 1
+    await _story(editor, "July news", "Mali and Chad.", published_at="2023-07-20T10:00:00Z")
+    months = (await anon.get(url)).json()["data"]
+    assert counted == 2
+    assert [(p["period"], p["articles"]) for p in months] == [("2023-06-01", 3), ("2023-07-01", 2)]
+    assert top(months[1]) == [("chad", 1), ("sudan", 1)]
 
 
 async def test_an_entity_without_stories(
