@@ -104,6 +104,13 @@ async def article_list_response(
         fields=parse_fields(fields, LIST_FIELDS),
         render=render_page,
     )
+    return page_body(request, rendered, settings=settings, principal=principal)
+
+
+def page_body(
+    request: Request, rendered: Rendered, *, settings: Settings, principal: Principal
+) -> Response:
+    """A rendered page of articles (a list, search results) as its JSON answer."""
     return cached_body(
         request,
         rendered.body,

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles import bulk, repository, service
+from app.articles import bulk, repository, service, versions
 from app.articles.bulk_items import ItemResult, RawItem, Tally
 from app.core.clock import utcnow
 from app.core.db import Database
@@ -73,20 +73,7 @@ async def import_articles(
 def to_input(article: Article) -> dict[str, Any]:
     """The article as the create body that makes it again (tags by name, entities by slug)."""
     item: dict[str, Any] = {
-        "title": article.title,
-        "slug": article.slug,
-        "summary": None if article.summary_derived else article.summary,
-        "body": article.body,
-        "body_format": article.body_format,
-        "authors": list(article.authors),
-        "section": article.section,
-        "language": article.language,
-        "status": article.status,
-        "published_at": article.published_at,
-        "expires_at": article.expires_at,
-        "canonical_url": article.canonical_url,
-        "source": article.source,
-        "image": article.image,
+        **versions.own_fields(article),
         "tags": [link.tag.name for link in article.tag_links],
         "entities": [
             {

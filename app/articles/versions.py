@@ -14,8 +14,8 @@ from app.core.security import Principal
 from app.models import Article, ArticleRevision
 from app.models.visibility import is_visible
 
-# Fields whose change is a new version, in the order revisions list them.
-TRACKED = (
+# An article's own fields, as an editor writes them.
+OWN = (
     "slug",
     "title",
     "summary",
@@ -30,33 +30,28 @@ TRACKED = (
     "canonical_url",
     "source",
     "image",
-    "tags",
-    "entities",
-    "corrections",
 )
+# Fields whose change is a new version, in the order revisions list them.
+TRACKED = (*OWN, "tags", "entities", "corrections")
+_TIMES = ("published_at", "expires_at")
+
+
+def own_fields(article: Any) -> dict[str, Any]:
+    """The fields of ``article`` (an ``Article``, or a row of its columns) an editor writes,
+    as they would write them: a summary made from the body is none."""
+    values = {name: getattr(article, name) for name in OWN}
+    values["summary"] = None if article.summary_derived else article.summary
+    values["authors"] = list(article.authors)
+    return values
 
 
 def snapshot(article: Any, *, tags: list[str], manual: list[dict[str, str]]) -> dict[str, Any]:
     """What a revision keeps of an article (an ``Article``, or a row of its columns)."""
-    return {
-        "slug": article.slug,
-        "title": article.title,
-        "summary": None if article.summary_derived else article.summary,
-        "body": article.body,
-        "body_format": article.body_format,
-        "authors": list(article.authors),
-        "section": article.section,
-        "language": article.language,
-        "status": article.status,
-        "published_at": rfc3339(article.published_at) if article.published_at else None,
-        "expires_at": rfc3339(article.expires_at) if article.expires_at else None,
-        "canonical_url": article.canonical_url,
-        "source": article.source,
-        "image": article.image,
-        "tags": tags,
-        "entities": manual,
-        "corrections": list(article.corrections),
-    }
+    values = own_fields(article)
+    for name in _TIMES:
+        if values[name] is not None:
+            values[name] = rfc3339(values[name])
+    return {**values, "tags": tags, "entities": manual, "corrections": list(article.corrections)}
 
 
 def named_entity(mention: Any) -> dict[str, str]:

@@ -11,11 +11,11 @@ from starlette.responses import Response
 
 from app.articles.filters import LIST_FIELDS, FieldsDep, FiltersDep, parse_fields
 from app.articles.reads import Rendered
-from app.articles.responses import is_public
+from app.articles.responses import page_body, read_caches
 from app.core.db import SessionDep
 from app.core.deps import NowDep, SettingsDep
 from app.core.errors import problem_responses
-from app.core.http import body_etag, cached_body, dumps
+from app.core.http import body_etag, dumps
 from app.core.pagination import PageDep, envelope, self_url
 from app.core.security import PrincipalDep
 from app.search import service
@@ -108,7 +108,7 @@ async def search_articles(
     search = service.search_rendered(
         session,
         key=self_url(request),
-        pages=request.app.state.read_caches.searches,
+        pages=read_caches(request).searches,
         render=render,
         text=q,
         filters=filters,
@@ -122,12 +122,4 @@ async def search_articles(
     rendered = await _unless_disconnected(request, search)
     if rendered is None:
         return Response(status_code=CLIENT_CLOSED_REQUEST)
-    return cached_body(
-        request,
-        rendered.body,
-        media_type="application/json",
-        settings=settings,
-        public=is_public(principal),
-        etag=rendered.etag,
-        headers=rendered.headers,
-    )
+    return page_body(request, rendered, settings=settings, principal=principal)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Row, Select, distinct, func, select
+from sqlalchemy import ColumnElement, Row, Select, distinct, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import invalid
@@ -69,6 +69,19 @@ def date_key(*, sees_drafts: bool) -> Any:
     if sees_drafts:
         return func.coalesce(Article.published_at, Article.created_at)
     return Article.published_at
+
+
+def hit_rows(ranked: Any, columns: Sequence[Any], *, by_rowid: bool = False) -> Select[Any]:
+    """The rows of a ranked page (``ranked``: id, score, published, total), with their
+    ``columns``, best first: read by id (or, on SQLite, by rowid) in the statement that
+    ranks them."""
+    hit = Article.__table__.alias("hit")
+    on = literal_column("hit.rowid") == ranked.c.rowid if by_rowid else hit.c.id == ranked.c.id
+    return (
+        select(hit.c.id, *(hit.c[column.key] for column in columns), ranked.c.score, ranked.c.total)
+        .join_from(ranked, hit, on)
+        .order_by(ranked.c.score.desc(), ranked.c.published.desc(), ranked.c.id.desc())
+    )
 
 
 class SearchBackend(ABC):

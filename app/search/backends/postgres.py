@@ -50,7 +50,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Article
-from app.search.backends.base import Scope, SearchBackend, SearchSort, date_key, linked
+from app.search.backends.base import Scope, SearchBackend, SearchSort, date_key, hit_rows, linked
 from app.search.query import Query, to_tsquery_sql
 
 CONFIG = "english"
@@ -192,16 +192,7 @@ class PostgresBackend(SearchBackend):
             .limit(limit)
             .subquery("ranked")
         )
-        # The page's own rows, for their columns, by id in the same statement.
-        hit = ARTICLES.alias("hit")
-        statement: Select[Any] = (
-            select(
-                hit.c.id, *(hit.c[column.key] for column in columns), ranked.c.score, ranked.c.total
-            )
-            .join_from(ranked, hit, hit.c.id == ranked.c.id)
-            .order_by(ranked.c.score.desc(), ranked.c.published.desc(), ranked.c.id.desc())
-        )
-        rows = (await session.execute(statement)).all()
+        rows = (await session.execute(hit_rows(ranked, columns))).all()
         return [(row, float(row.score)) for row in rows], rows[0].total if rows else None
 
     async def _rank_rum(

@@ -47,7 +47,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Article, visibility
-from app.search.backends.base import Scope, SearchBackend, date_key, linked
+from app.search.backends.base import Scope, SearchBackend, date_key, hit_rows, linked
 from app.search.query import Query, to_fts5
 
 FTS = table("articles_fts", column("rowid"))
@@ -218,15 +218,7 @@ class SqliteBackend(SearchBackend):
             .limit(limit)
             .subquery("ranked")
         )
-        hit = ARTICLES.alias("hit")
-        statement: Select[Any] = (
-            select(
-                hit.c.id, *(hit.c[column.key] for column in columns), ranked.c.score, ranked.c.total
-            )
-            .join_from(ranked, hit, literal_column("hit.rowid") == ranked.c.rowid)
-            .order_by(ranked.c.score.desc(), ranked.c.published.desc(), ranked.c.id.desc())
-        )
-        rows = (await session.execute(statement)).all()
+        rows = (await session.execute(hit_rows(ranked, columns, by_rowid=True))).all()
         return [(row, row.score) for row in rows], rows[0].total if rows else None
 
     async def scores(
