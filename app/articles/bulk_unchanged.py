@@ -58,7 +58,9 @@ async def unchanged(
         names[article_id].append(name)
     stored_mentions: dict[uuid.UUID, list[Any]] = {i: [] for i in ids}
     for mention in await hot_reads.mention_rows(session, ids):
-        article_id, entity_id, *_ref, count, spans, source, salience, score, editor = mention
+        _field, article_id, entity_id, *_named, count, spans, source, salience, score, editor = (
+            mention
+        )
         stored_mentions[article_id].append(
             SimpleNamespace(
                 entity_id=entity_id,

@@ -19,6 +19,7 @@ from sqlalchemy import (
     cast,
     func,
     literal_column,
+    null,
     select,
     union_all,
 )
@@ -81,10 +82,12 @@ async def read_row(
     return rows[0] if rows else None
 
 
-TagRow = Row[uuid.UUID, uuid.UUID, str, str]
-# (field, article id, id, slug, name, position): a tag or a byline of an article.
-LinkRow = Row[str, uuid.UUID, uuid.UUID, str, str, int]
-MentionRow = Row[uuid.UUID, uuid.UUID, str, str, str, int, str, str, str, float, str | None]
+# What an article links to, one row each, in one shape for all three kinds so that
+# a read asks for all it shows in one round trip: (field, article id, id, slug,
+# name, position, then for entities: type, count, spans as JSON, source,
+# salience, score, editor's salience).
+# Typed loosely: which columns are empty depends on the field.
+LinkedRow = Any
 
 
 def _links(field: str, link: Any, named: Any, key: Any, *where: ColumnElement[bool]) -> Select[Any]:
@@ -97,68 +100,82 @@ def _links(field: str, link: Any, named: Any, key: Any, *where: ColumnElement[bo
             named.c.slug,
             named.c.name,
             link.c.position,
+            *(cast(null(), kind).label(name) for name, kind in _MENTION_ONLY),
         )
         .join_from(link, named, named.c.id == key)
         .where(link.c.article_id.in_(IDS), *where)
     )
 
 
-# A trashed tag or author leaves every article at once, not at the article's next save.
-_TAG_LINKS = _links("tags", ARTICLE_TAGS, TAGS, ARTICLE_TAGS.c.tag_id, TAGS.c.deleted_at.is_(None))
-_BYLINE_LINKS = _links(
-    "bylines",
-    ARTICLE_AUTHORS,
-    AUTHORS,
-    ARTICLE_AUTHORS.c.author_id,
-    AUTHORS.c.deleted_at.is_(None),
+# Empty in tag and byline rows, typed: PostgreSQL reads a bare NULL as text.
+_MENTION_ONLY = (
+    ("type", ENTITIES.c.type.type),
+    ("count", MENTIONS.c.count.type),
+    ("spans", Text()),
+    ("source", MENTIONS.c.source.type),
+    ("salience", MENTIONS.c.salience.type),
+    ("score", MENTIONS.c.score.type),
+    ("editor_salience", MENTIONS.c.editor_salience.type),
 )
-_BY_POSITION: ColumnElement[int] = literal_column("position")
-# Tags and bylines in one round trip when a read shows both, as most do.
-_LINK_STATEMENTS = {
-    frozenset({"tags"}): Prepared(_TAG_LINKS.order_by(_BY_POSITION)),
-    frozenset({"bylines"}): Prepared(_BYLINE_LINKS.order_by(_BY_POSITION)),
-    frozenset({"tags", "bylines"}): Prepared(
-        union_all(_TAG_LINKS, _BYLINE_LINKS).order_by(_BY_POSITION)
+_BRANCHES = {
+    # A trashed tag or author leaves every article at once, not at the article's next save.
+    "tags": _links("tags", ARTICLE_TAGS, TAGS, ARTICLE_TAGS.c.tag_id, TAGS.c.deleted_at.is_(None)),
+    "bylines": _links(
+        "bylines",
+        ARTICLE_AUTHORS,
+        AUTHORS,
+        ARTICLE_AUTHORS.c.author_id,
+        AUTHORS.c.deleted_at.is_(None),
     ),
-}
-_MENTIONS = Prepared(
-    select(
+    "entities": select(
+        literal_column("'entities'").label("field"),
         MENTIONS.c.article_id,
         ENTITIES.c.id,
         ENTITIES.c.slug,
         ENTITIES.c.name,
+        cast(null(), ARTICLE_TAGS.c.position.type).label("position"),
         ENTITIES.c.type,
         MENTIONS.c.count,
         # As JSON text: decoded by orjson, many times faster than the driver's json.loads.
-        cast(MENTIONS.c.spans, Text),
+        cast(MENTIONS.c.spans, Text).label("spans"),
         MENTIONS.c.source,
         MENTIONS.c.salience,
         MENTIONS.c.score,
         MENTIONS.c.editor_salience,
     )
     .join_from(MENTIONS, ENTITIES, ENTITIES.c.id == MENTIONS.c.entity_id)
-    .where(MENTIONS.c.article_id.in_(IDS), ENTITIES.c.deleted_at.is_(None))
-)
+    .where(MENTIONS.c.article_id.in_(IDS), ENTITIES.c.deleted_at.is_(None)),
+}
+_BY_POSITION: ColumnElement[int] = literal_column("position")
 
 
-async def link_rows(
+@lru_cache(maxsize=8)
+def _linked_statement(fields: frozenset[str]) -> Prepared:
+    # The entities last: their first row gives no type to the columns they leave empty.
+    branches = [_BRANCHES[field] for field in ("tags", "bylines", "entities") if field in fields]
+    statement = branches[0] if len(branches) == 1 else union_all(*branches)
+    return Prepared(statement.order_by(_BY_POSITION))
+
+
+async def linked_rows(
     session: AsyncSession, ids: Sequence[uuid.UUID], fields: frozenset[str]
-) -> Sequence[LinkRow]:
-    """(field, article id, id, slug, name, position) of these articles' tags and/or bylines
-    (``fields``), each in their order."""
-    return await fetch_prepared(session, _LINK_STATEMENTS[fields], {"ids": ids})
+) -> Sequence[LinkedRow]:
+    """What these articles link to, of ``fields`` (tags, bylines, entities), in one round
+    trip: tags and bylines each in their order."""
+    return await fetch_prepared(session, _linked_statement(fields), {"ids": ids})
 
 
-async def tag_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[TagRow]:
+async def tag_rows(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> list[Row[uuid.UUID, uuid.UUID, str, str]]:
     """(article id, tag id, slug, name) of these articles' tags, in their order."""
-    rows = await link_rows(session, ids, frozenset({"tags"}))
-    return [row[1:5] for row in rows]  # type: ignore[misc]
+    rows = await linked_rows(session, ids, frozenset({"tags"}))
+    return [row[1:5] for row in rows]
 
 
-async def mention_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[MentionRow]:
-    """(article id, entity id, slug, name, type, count, spans as JSON, source, salience, score,
-    editor's salience) of these articles."""
-    return await fetch_prepared(session, _MENTIONS, {"ids": ids})
+async def mention_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[LinkedRow]:
+    """The entities these articles mention, as :func:`linked_rows` gives them."""
+    return await linked_rows(session, ids, frozenset({"entities"}))
 
 
 def _position() -> Any:

@@ -27,8 +27,6 @@ from app.articles.repository import LINKED
 from app.core.clock import utcnow
 
 FIRST_OF_NONE = 1 << 30
-# Linked fields of {id, slug, name}, read in one query.
-NAMED = frozenset({"tags", "bylines"})
 
 
 def mention_order(spans: Sequence[Sequence[int]], name: str) -> tuple[int, str]:
@@ -70,26 +68,23 @@ async def shape(
     tags: dict[uuid.UUID, list[dict[str, Any]]] = {i: [] for i in ids}
     bylines: dict[uuid.UUID, list[dict[str, Any]]] = {i: [] for i in ids}
     found: dict[uuid.UUID, list[tuple[tuple[int, str], dict[str, Any]]]] = {i: [] for i in ids}
-    named = NAMED.intersection(fields)
-    if ids and named:
-        lists = {"tags": tags, "bylines": bylines}
-        for field, article_id, item_id, slug, name, _ in await hot_reads.link_rows(
-            session, ids, named
-        ):
+    lists = {"tags": tags, "bylines": bylines}
+    wanted = LINKED.intersection(fields)
+    for row in await hot_reads.linked_rows(session, ids, wanted) if ids else ():
+        field, article_id, item_id, slug, name, _position, kind, count, spans_json, *rest = row
+        if field != "entities":
             lists[field][article_id].append({"id": item_id, "slug": slug, "name": name})
-    if ids and "entities" in fields:
-        for mention_row in await hot_reads.mention_rows(session, ids):
-            article_id, entity_id, slug, name, kind, count, spans_json, source, *rest = mention_row
-            spans = orjson.loads(spans_json)
-            mention = {
-                "entity": {"id": entity_id, "slug": slug, "name": name, "type": kind},
-                "count": count,
-                "spans": spans,
-                "source": source,
-                "salience": rest[0],
-                "score": rest[1],
-            }
-            found[article_id].append((mention_order(spans, name), mention))
+            continue
+        spans = orjson.loads(spans_json)
+        mention = {
+            "entity": {"id": item_id, "slug": slug, "name": name, "type": kind},
+            "count": count,
+            "spans": spans,
+            "source": rest[0],
+            "salience": rest[1],
+            "score": rest[2],
+        }
+        found[article_id].append((mention_order(spans, name), mention))
     plan = _plan(fields)
     items = []
     for row in rows:

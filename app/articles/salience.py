@@ -25,7 +25,7 @@ async def rescore_mentions(session: AsyncSession, *, batch: int = 500) -> int:
         # Per article: entity id -> (spans, stored salience and score, the editor's salience).
         stored: dict[uuid.UUID, dict[str, tuple[Any, ...]]] = {row.id: {} for row in rows}
         for mention in await hot_reads.mention_rows(session, list(stored)):
-            article_id, entity_id, *_ref, spans, _source, salience, score, editor = mention
+            _field, article_id, entity_id, *_ref, spans, _source, salience, score, editor = mention
             stored[article_id][str(entity_id)] = (orjson.loads(spans), salience, score, editor)
         entity_ids = {uuid.UUID(i) for found in stored.values() for i in found}
         names = {

@@ -15,6 +15,7 @@ import pytest
 from app.articles import hot_reads, repository
 from app.articles.filters import ARTICLE_FIELDS
 from app.articles.reads import RenderCache, Rendered
+from app.articles.repository import LINKED
 from app.core.clock import utcnow
 from app.core.engines import IDLE_CHECK_SECONDS
 from app.core.prepared import fetch_prepared
@@ -235,9 +236,10 @@ async def test_reads_on_the_driver_give_the_rows_a_session_gives(
         (hot_reads._VERSIONS[False, False], {"ref": seeded["slug"], "now": utcnow()}),
         (hot_reads._VERSIONS[True, True], {"ref": article_id, "now": utcnow()}),
         (hot_reads._row_statement(columns), {"id": article_id, "version": seeded["version"]}),
-        (hot_reads._LINK_STATEMENTS[frozenset({"tags", "bylines"})], {"ids": [article_id]}),
-        (hot_reads._MENTIONS, {"ids": [uuid.uuid4(), article_id]}),
-        (hot_reads._MENTIONS, {"ids": []}),
+        (hot_reads._linked_statement(frozenset({"tags", "bylines"})), {"ids": [article_id]}),
+        (hot_reads._linked_statement(LINKED), {"ids": [article_id]}),
+        (hot_reads._linked_statement(frozenset({"entities"})), {"ids": [uuid.uuid4(), article_id]}),
+        (hot_reads._linked_statement(frozenset({"entities"})), {"ids": []}),
     ]
     for prepared, params in reads:
         async with backend.database.request_reader() as session:
