@@ -84,6 +84,26 @@ async def test_large_answers_are_gzipped_when_the_client_allows(
     assert cached.status_code == 304
 
 
+async def test_the_same_answer_is_gzipped_to_the_same_bytes_and_streams_still_compress(
+    seeded: dict[str, Any], editor: httpx.AsyncClient
+) -> None:
+    url = f"/v1/articles/{seeded['slug']}"
+
+    async def raw(path: str) -> tuple[httpx.Response, bytes]:
+        async with editor.stream("GET", path, headers={"Accept-Encoding": "gzip"}) as response:
+            return response, b"".join([chunk async for chunk in response.aiter_raw()])
+
+    (first, once), (_second, again) = await raw(url), await raw(url)
+    assert first.headers["content-encoding"] == "gzip"
+    assert once == again
+    assert gzip.decompress(once) == (await editor.get(url)).content
+    # A file is sent in pieces, each compressed as it goes.
+    css = "/static/docs/swagger-ui.css"
+    streamed, pieces = await raw(css)
+    assert streamed.headers["content-encoding"] == "gzip"
+    assert gzip.decompress(pieces) == (await editor.get(css)).content
+
+
 async def test_small_answers_are_not_compressed(anon: httpx.AsyncClient) -> None:
     response = await anon.get("/healthz", headers={"Accept-Encoding": "gzip"})
     assert "content-encoding" not in response.headers
