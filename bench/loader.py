@@ -90,7 +90,7 @@ class Loaded:
 
 
 class _Slugs:
-    """``base``, ``base-2``, ``base-3``… as ``allocate_slug`` hands them out."""
+    """``base``, ``base-2``, ``base-3``… as ``allocate_slugs`` hands them out."""
 
     def __init__(self) -> None:
         self._next: dict[str, int] = {}

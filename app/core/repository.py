@@ -163,11 +163,6 @@ async def allocate_slugs(session: AsyncSession, model: type[M], bases: Sequence[
     return slugs
 
 
-async def allocate_slug(session: AsyncSession, model: type[M], base: str) -> str:
-    """``base``, or ``base-2``, ``base-3``… whichever no other resource holds."""
-    return (await allocate_slugs(session, model, [base]))[0]
-
-
 # Concurrent creators of one slug each take the next free one after the
 # others commit: a burst of this many with one title still all succeed.
 SLUG_ATTEMPTS = 64
