@@ -98,6 +98,11 @@ class Query:
     excluded: tuple[Term, ...] = ()
     named: tuple[Named, ...] = ()
 
+    def widened(self) -> tuple[Named, ...]:
+        """The runs whose entities have names other than what was typed: only those match
+        stories the typed words alone would not (stories linked to the entities)."""
+        return tuple(named for named in self.named if named.names)
+
     def spelled(self, named: Named) -> "Query":
         """The clauses of ``named`` alone, as typed: what a story that is not linked must say."""
         return Query(clauses=self.clauses[named.start : named.stop])

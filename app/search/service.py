@@ -238,11 +238,15 @@ def _with_named(query: Query, found: list[tuple[str, Entity]]) -> Query:
         taken.update(range(start, stop))
         spellings = [name for entity in entities for name in (entity.name, *entity.aliases)]
         terms = {fold_name(term.text): term for term in filter(None, map(term_of, spellings))}
+        # A name that says what was typed ("Amara Garcia" for "garcia") finds no story
+        # the typed words do not: only the others widen the search.
+        typed = f" {key} "
+        names = [term for folded, term in terms.items() if typed not in f" {folded} "]
         named.append(
             Named(
                 start=start,
                 stop=stop,
-                names=tuple(terms.values())[:MAX_NAMES],
+                names=tuple(names[:MAX_NAMES]),
                 entity_ids=tuple(entity.id for entity in entities),
             )
         )

@@ -530,6 +530,39 @@ async def test_an_alias_finds_the_stories_linked_to_its_entity(
     assert plain["meta"]["entities"] == []
 
 
+async def test_a_surname_finds_what_says_it_and_the_stories_linked_by_another_name(
+    editor: httpx.AsyncClient, anon: httpx.AsyncClient
+) -> None:
+    """Names that say what was typed ("Amara Garcia" for "garcia") find nothing more than
+    the typed word; another name of the entity ("Amara") widens the search to the stories
+    linked to it."""
+    response = await editor.post(
+        "/v1/entities",
+        json={"name": "Amara Garcia", "type": "person", "aliases": ["Garcia", "Amara"]},
+    )
+    assert response.status_code == 201, response.text
+    stories: dict[str, dict[str, Any]] = {
+        "surname": {"title": "Garcia wins the vote", "body": "A close count."},
+        "full": {"title": "Amara Garcia speaks in Bamako", "body": "On the harvest."},
+        "alias": {
+            "title": "Amara speaks again",
+            "body": "On the roads.",
+            "entities": [{"slug": "amara-garcia"}],
+        },
+        "other": {"title": "Amaranth grows well", "body": "A good year."},
+    }
+    ids = {}
+    for name, payload in stories.items():
+        created = await editor.post("/v1/articles", json=published(payload))
+        assert created.status_code == 201, created.text
+        ids[created.json()["id"]] = name
+    body = await search(anon, q="garcia")
+    assert {ids[hit["id"]] for hit in body["data"]} == {"surname", "full", "alias"}
+    assert body["meta"]["total"] == 3
+    [entity] = body["meta"]["entities"]
+    assert (entity["slug"], entity["searched"]) == ("amara-garcia", True)
+
+
 async def test_meta_entities_leave_out_trashed_entities(
     corpus: dict[str, dict[str, Any]], editor: httpx.AsyncClient, anon: httpx.AsyncClient
 ) -> None:

@@ -100,7 +100,7 @@ def _rum_score(distance: float) -> float:
 class PostgresBackend(SearchBackend):
     def matches(self, query: Query) -> ColumnElement[bool]:
         match = _matches(_tsquery(query))
-        if not query.named:
+        if not query.widened():
             return match
         # A story that does not say what was typed for an entity's name must be
         # linked to the entity (its other names are in the tsquery).
@@ -108,13 +108,13 @@ class PostgresBackend(SearchBackend):
             select(Article.id)
             .where(_matches(_tsquery(query.spelled(named), prefix=f"n{index}_")))
             .correlate(None)
-            for index, named in enumerate(query.named)
+            for index, named in enumerate(query.widened())
         ]
         return and_(
             match,
             *(
                 or_(Article.id.in_(linked(named.entity_ids)), Article.id.in_(typed))
-                for named, typed in zip(query.named, spelled, strict=True)
+                for named, typed in zip(query.widened(), spelled, strict=True)
             ),
         )
 

@@ -128,7 +128,7 @@ def _spelled_or_linked(query: Query, rowid: ColumnElement[int]) -> list[ColumnEl
     The entities' other names are in the match expression already.
     """
     conditions = []
-    for named in query.named:
+    for named in query.widened():
         typed = select(FTS.c.rowid).where(FTS_INDEX.match(_text_match(query.spelled(named))))
         rowids = (
             select(ARTICLE_ROWID)
