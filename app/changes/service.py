@@ -17,7 +17,8 @@ from app.changes import repository
 from app.changes.repository import Position
 from app.core.clock import utcnow
 from app.core.security import Principal
-from app.models import Change, Counter
+from app.models import Change, Counter, Entity, Tag
+from app.models.visibility import announced
 
 CHANGES_COUNTER = "changes"
 # Set in ``Session.info`` by a transaction that recorded events.
@@ -38,6 +39,25 @@ class Event:
     visible_from: datetime | None = None
     # What more the event says, e.g. ``merged:<id>`` on the deletion of a merged entity.
     detail: str | None = None
+
+
+def listed_events(
+    resource_type: str,
+    items: Sequence[Tag | Entity],
+    event: str,
+    now: datetime,
+    *,
+    detail: str | None = None,
+) -> list[Event]:
+    """An event of each tag or entity, public from when readers see the item (see
+    ``announced``): one that only hidden articles carry stays out of their feed."""
+    events = []
+    for item in items:
+        public, visible_from = announced(item, event, now)
+        events.append(
+            Event(resource_type, item.id, event, item.version, public, visible_from, detail)
+        )
+    return events
 
 
 def next_seqs(session: Session, count: int) -> range:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles.reads import PositionCache
-from app.changes.service import MERGED, Event, bump_at_commit, record_changes
+from app.changes.service import MERGED, bump_at_commit, listed_events, record_changes
 from app.core.errors import Conflict, NotFound, field_error, invalid
 from app.core.listing import Keyed, by_int_id, listed_ids, rows_by_ids, sorted_page
 from app.core.pagination import Page
@@ -33,7 +33,6 @@ from app.entities.repository import ENTITIES_COUNTER, EPOCH, UNSEEN, EntitySort,
 from app.entities.schemas import EntityCreate
 from app.linking.index import note_entity_change
 from app.models import Entity, EntityName
-from app.models.visibility import announced
 
 
 def _names(entity: Entity) -> list[str]:
@@ -69,13 +68,7 @@ async def _record(
     *,
     detail: str | None = None,
 ) -> None:
-    events = []
-    for entity in entities:
-        public, visible_from = announced(entity, event, now)
-        events.append(
-            Event("entities", entity.id, event, entity.version, public, visible_from, detail)
-        )
-    await record_changes(session, events)
+    await record_changes(session, listed_events("entities", entities, event, now, detail=detail))
     # Tells every worker's matcher that the set of entity names changed.
     bump_at_commit(session, ENTITIES_COUNTER)
     for entity in entities:

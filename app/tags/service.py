@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles.reads import PositionCache
-from app.changes.service import Event, record_changes
+from app.changes.service import listed_events, record_changes
 from app.core.named import create_named, finder, named_page, rename, resolve_named
 from app.core.pagination import Page
 from app.core.repository import (
@@ -18,7 +18,6 @@ from app.core.repository import (
     trash_or_purge,
 )
 from app.models import Tag
-from app.models.visibility import announced
 from app.tags import repository
 from app.tags.repository import TagSort
 from app.tags.schemas import TagCreate
@@ -42,11 +41,7 @@ async def resolve_tag_map(
 
 
 async def _record(session: AsyncSession, tags: Sequence[Tag], event: str, now: datetime) -> None:
-    events = []
-    for tag in tags:
-        public, visible_from = announced(tag, event, now)
-        events.append(Event("tags", tag.id, event, tag.version, public, visible_from))
-    await record_changes(session, events)
+    await record_changes(session, listed_events("tags", tags, event, now))
 
 
 find_tag = finder(Tag, "tag")
