@@ -38,9 +38,9 @@ SQL_BUILDERS = {
 
 
 def _is_sql_home(path: Path) -> bool:
-    """Repositories and search backends are where SQL belongs."""
-    relative = path.relative_to(APP)
-    return path.name == "repository.py" or relative.parts[:2] == ("search", "backends")
+    """Repositories (a module or a package named so) and search backends are where SQL belongs."""
+    parts = path.relative_to(APP).with_suffix("").parts
+    return "repository" in parts or parts[:2] == ("search", "backends")
 
 
 def builds_sql(path: Path) -> bool:
