@@ -167,10 +167,10 @@ def keys_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List keys (never their secrets)."""
-    from app.keys import service
+    from app.keys import repository, service
 
     async def work(session: AsyncSession) -> list[dict[str, Any]]:
-        keys, _total = await service.list_keys(session)
+        keys, _total = await repository.keys_page(session, limit=None, offset=0)
         return [service.to_dict(k) for k in keys]
 
     keys = run_in_session(work)

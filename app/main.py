@@ -30,7 +30,6 @@ from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.http import JSONBody
-from app.core.idempotency import install_replay_handler
 from app.core.keyfile import secret_key
 from app.core.logging import configure_logging
 from app.core.middleware import (
@@ -43,8 +42,11 @@ from app.core.migrations import check_schema
 from app.core.openapi import install_openapi, operation_id
 from app.core.params import check_request
 from app.core.ratelimit import MemoryCounter, RateLimitMiddleware, RedisCounter
+from app.core.security import ApiKeys
 from app.entities.router import router as entities_router
 from app.feeds.router import router as feeds_router
+from app.idempotency.deps import get_idempotency, install_replay_handler
+from app.keys.repository import principal_by_digest
 from app.keys.router import router as keys_router
 from app.linking.index import warm_up
 from app.linking.router import router as linking_router
@@ -108,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(check_request)],
     )
     app.state.settings = settings
+    app.state.api_keys = ApiKeys(principal_by_digest)
     app.state.read_caches = ReadCaches(
         body_bytes=settings.body_cache_bytes,
         page_bytes=settings.page_cache_bytes,
@@ -135,7 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     _mount_docs(app)
-    install_openapi(app)
+    install_openapi(app, idempotent=get_idempotency)
     app.add_middleware(
         CompressionMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=GZIP_LEVEL
     )

@@ -20,7 +20,6 @@ from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.migrations import upgrade
-from app.core.security import forget_cached_keys
 from app.keys.service import create_key
 from app.main import create_app
 from app.models import Base
@@ -111,7 +110,7 @@ async def _clean(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         for table in tables:
             await session.execute(text(f"DELETE FROM {table}"))
         await session.execute(text("UPDATE counters SET value = 0"))
-    forget_cached_keys()
+    backend.app.state.api_keys.forget()
     backend.app.state.read_caches.clear()
 
 

@@ -17,8 +17,8 @@ from app.core.db import DatabaseDep, SessionDep
 from app.core.deps import NowDep
 from app.core.errors import Problem, problem_responses
 from app.core.http import dumps
-from app.core.idempotency import IdempotencyDep
 from app.core.security import EditorDep
+from app.idempotency.deps import IdempotencyDep
 from app.linking.deps import LinkOptionsDep
 
 router = APIRouter(prefix="/v1", tags=["articles"])

@@ -16,11 +16,11 @@ from app.articles.schemas import ArticleRead, CorrectionCreate
 from app.core.db import SessionDep
 from app.core.deps import NowDep, PreconditionDep, SettingsDep
 from app.core.errors import problem_responses
-from app.core.idempotency import IdempotencyDep
 from app.core.pagination import OffsetPageDep, following_offset
 from app.core.responses import collection_response
 from app.core.schemas import Collection, CollectionMeta
 from app.core.security import EditorDep
+from app.idempotency.deps import IdempotencyDep
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
 

@@ -40,12 +40,12 @@ from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.deps import NowDep, PreconditionDep, SettingsDep, request_now
 from app.core.errors import invalid, problem_responses
-from app.core.idempotency import IdempotencyDep
 from app.core.merge_patch import NestedFields, merge_nested
 from app.core.pagination import Page, PageDep
 from app.core.repository import Precondition
 from app.core.responses import collection_response, moved_response, no_content
 from app.core.security import EditorDep, Principal, PrincipalDep, check_purge
+from app.idempotency.deps import IdempotencyDep
 from app.linking.deps import LinkOptionsDep
 from app.linking.service import LinkOptions
 from app.previews import service as previews_service

@@ -18,7 +18,6 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from app.core.deps import get_precondition
 from app.core.errors import document_problems
-from app.core.idempotency import get_idempotency
 from app.core.security import ROLE_CHECKS, get_principal
 
 BEARER = "bearerAuth"
@@ -104,7 +103,7 @@ def _enum_names(node: Any) -> None:
             _enum_names(child)
 
 
-def _document(app: FastAPI, document: dict[str, Any]) -> None:
+def _document(app: FastAPI, document: dict[str, Any], idempotent: Callable[..., Any]) -> None:
     document["tags"] = TAGS
     schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
     schemes[BEARER] = {
@@ -130,7 +129,7 @@ def _document(app: FastAPI, document: dict[str, Any]) -> None:
                 operation["security"] = [{BEARER: []}] if needs_key else [{}, {BEARER: []}]
             if get_precondition in calls:
                 parameters.append(IF_MATCH)
-            if get_idempotency in calls:
+            if idempotent in calls:
                 parameters.append(IDEMPOTENCY_KEY)
             if method == "GET" and keyed:
                 parameters.extend((IF_NONE_MATCH, IF_MODIFIED_SINCE))
@@ -150,14 +149,17 @@ def _document(app: FastAPI, document: dict[str, Any]) -> None:
     _enum_names(document)
 
 
-def install_openapi(app: FastAPI) -> None:
-    """Complete the generated document once, when it is first asked for."""
+def install_openapi(app: FastAPI, *, idempotent: Callable[..., Any]) -> None:
+    """Complete the generated document once, when it is first asked for.
+
+    Operations that depend on ``idempotent`` take an Idempotency-Key.
+    """
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = original()
-            _document(app, document)
+            _document(app, document, idempotent)
             document_problems(document)
             app.openapi_schema = document
         return app.openapi_schema

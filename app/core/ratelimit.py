@@ -20,7 +20,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import problem_response
-from app.core.security import bearer_token, lookup_key
+from app.core.security import api_keys, bearer_token
 
 WINDOW_SECONDS = 60
 log = structlog.get_logger("lede.ratelimit")
@@ -115,7 +115,7 @@ async def client_key(scope: Scope) -> str:
     token = bearer_token(header) if header is not None else None
     if token is not None and database is not None:
         try:
-            principal = await lookup_key(database, token)
+            principal = await api_keys(scope["app"]).principal(database, token)
         except (SQLAlchemyError, OSError):
             principal = None  # the request itself reports the outage
         if principal is not None:

@@ -6,16 +6,17 @@ import hashlib
 import re
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
 
 from app.core.config import Settings, get_settings
 from app.core.db import Database, get_database
 from app.core.errors import Forbidden, Unauthorized
-from app.models import ApiKey
 
 Role = Literal["reader", "editor", "admin"]
 _RANK = {"anonymous": 0, "reader": 1, "editor": 2, "admin": 3}
@@ -107,34 +108,41 @@ class KeyCache:
         self._unknown.clear()
 
 
-_cache = KeyCache()
+# Who the stored key with a given hash stands for; None if none is, or it was revoked.
+KeyFinder = Callable[[AsyncSession, str], Awaitable[Principal | None]]
 
 
-def forget_cached_keys() -> None:
-    _cache.clear()
+class ApiKeys:
+    """A worker's way from a bearer token to a principal: the key store, asked through a cache."""
 
+    def __init__(self, find: KeyFinder, *, cache_size: int = 10_000) -> None:
+        self._find = find
+        self._cache = KeyCache(cache_size)
 
-async def lookup_key(database: Database, raw: str) -> Principal | None:
-    """The principal a key stands for; None if it is unknown or revoked."""
-    if not _KEY_SHAPE.fullmatch(raw):
-        return None
-    digest = hash_key(raw)
-    now = time.monotonic()
-    found, principal = _cache.get(digest, now)
-    if found:
+    async def principal(self, database: Database, raw: str) -> Principal | None:
+        """The principal a key stands for; None if it is unknown or revoked."""
+        if not _KEY_SHAPE.fullmatch(raw):
+            return None
+        digest = hash_key(raw)
+        now = time.monotonic()
+        found, principal = self._cache.get(digest, now)
+        if found:
+            return principal
+        # The primary: a key just made or revoked may not have reached a replica.
+        async with database.primary_reader() as session:
+            principal = await self._find(session, digest)
+        self._cache.put(digest, principal, now + KEY_CACHE_SECONDS)
         return principal
-    # The primary: a key just made or revoked may not have reached a replica.
-    async with database.primary_reader() as session:
-        row = (
-            await session.execute(
-                select(ApiKey.id, ApiKey.role, ApiKey.name).where(
-                    ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None)
-                )
-            )
-        ).first()
-    principal = None if row is None else Principal(role=row.role, key_id=str(row.id), name=row.name)
-    _cache.put(digest, principal, now + KEY_CACHE_SECONDS)
-    return principal
+
+    def forget(self) -> None:
+        """Ask the store again for every key (after a revocation in this worker)."""
+        self._cache.clear()
+
+
+def api_keys(app: Starlette) -> ApiKeys:
+    """The key look-up the application was made with."""
+    keys: ApiKeys = app.state.api_keys
+    return keys
 
 
 async def get_principal(request: Request) -> Principal:
@@ -151,7 +159,7 @@ async def get_principal(request: Request) -> Principal:
         raw = bearer_token(header)
         if raw is None:
             raise Unauthorized("Send the API key as 'Authorization: Bearer <key>'.")
-        found = await lookup_key(get_database(request), raw)
+        found = await api_keys(request.app).principal(get_database(request), raw)
         if found is None:
             raise Unauthorized("The API key is unknown or has been revoked.")
         principal = found

@@ -13,7 +13,6 @@ from app.articles.responses import is_public, read_caches
 from app.core.db import SessionDep
 from app.core.deps import NowDep, PreconditionDep, SettingsDep
 from app.core.errors import problem_responses
-from app.core.idempotency import IdempotencyDep
 from app.core.pagination import Page, PageDep
 from app.core.repository import current
 from app.core.responses import collection_response, moved_response, resource_response
@@ -32,6 +31,7 @@ from app.entities.schemas import (
     RelatedEntityPage,
     Timeline,
 )
+from app.idempotency.deps import IdempotencyDep
 from app.resource_router import Narrowing, add_resource_routes, page_response
 
 router = APIRouter(prefix="/v1/entities", tags=["entities"])

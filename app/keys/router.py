@@ -14,12 +14,12 @@ from app.core.db import SessionDep
 from app.core.deps import NowDep, SettingsDep
 from app.core.errors import problem_responses
 from app.core.http import JSONBody
-from app.core.idempotency import IdempotencyDep
 from app.core.pagination import OffsetPageDep, following_offset
 from app.core.responses import collection_response
 from app.core.schemas import Collection, InputModel
-from app.core.security import AdminDep, Role
-from app.keys import service
+from app.core.security import AdminDep, Role, api_keys
+from app.idempotency.deps import IdempotencyDep
+from app.keys import repository, service
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
 
@@ -51,7 +51,7 @@ async def list_keys(
     request: Request, session: SessionDep, _: AdminDep, settings: SettingsDep, page: OffsetPageDep
 ) -> Response:
     """API keys, oldest first (never their secrets)."""
-    keys, total = await service.list_keys(session, limit=page.limit, offset=page.offset or 0)
+    keys, total = await repository.keys_page(session, limit=page.limit, offset=page.offset or 0)
     return collection_response(
         request,
         [service.to_dict(k) for k in keys],
@@ -86,10 +86,12 @@ async def create_key(
 @router.delete("/{ref}", status_code=204, responses=problem_responses(401, 403, 404))
 async def revoke_key(
     ref: Annotated[str, Path(max_length=200, description="Key id or name.")],
+    request: Request,
     session: SessionDep,
     _: AdminDep,
     now: NowDep,
 ) -> Response:
     """Revoke a key; it stops working at once in this worker, within seconds in others."""
     await service.revoke_key(session, ref, now=now)
+    api_keys(request.app).forget()
     return Response(status_code=204)

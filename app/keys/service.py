@@ -7,11 +7,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, NotFound
-from app.core.security import KEY_PREFIX, Role, forget_cached_keys, hash_key
+from app.core.security import KEY_PREFIX, Role, hash_key
+from app.keys import repository
 from app.models import ApiKey
 
 
@@ -22,7 +22,7 @@ async def create_key(
 
     Names are unique, so that a key can be revoked by its name.
     """
-    if await session.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
+    if await repository.name_taken(session, name):
         raise Conflict(f"A key named {name!r} exists already: choose another name.")
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(
@@ -38,31 +38,14 @@ async def create_key(
     return key, raw
 
 
-async def list_keys(
-    session: AsyncSession, *, limit: int | None = None, offset: int = 0
-) -> tuple[list[ApiKey], int]:
-    """Keys, oldest first, and how many there are."""
-    keys = await session.scalars(
-        select(ApiKey).order_by(ApiKey.created_at, ApiKey.id).limit(limit).offset(offset)
-    )
-    total = await session.scalar(select(func.count()).select_from(ApiKey))
-    return list(keys.all()), total or 0
-
-
 async def revoke_key(session: AsyncSession, ref: str, *, now: datetime) -> ApiKey:
     """Revoke a key given by id or by its unique name."""
-    condition: Any
-    try:
-        condition = ApiKey.id == uuid.UUID(ref)
-    except ValueError:
-        condition = ApiKey.name == ref
-    key = await session.scalar(select(ApiKey).where(condition))
+    key = await repository.find_key(session, ref)
     if key is None:
         raise NotFound(f"No key {ref!r}.")
     if key.revoked_at is None:
         key.revoked_at = now
         await session.flush()
-    forget_cached_keys()
     return key
 
 

@@ -1,4 +1,4 @@
-"""Idempotency-Key on POST: a retry replays the first response instead of writing twice.
+"""The Idempotency-Key dependency of POST routes.
 
 The key is recorded in the same transaction as the write it protects, unique per
 (API key, Idempotency-Key): a concurrent duplicate waits for the first to commit
@@ -14,7 +14,6 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
-from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
@@ -23,6 +22,7 @@ from app.core.db import get_session
 from app.core.deps import request_now
 from app.core.errors import Conflict, invalid
 from app.core.security import Principal, get_principal
+from app.idempotency.repository import forget_if_older, stored
 from app.models import IdempotencyRecord
 
 KEEP = timedelta(hours=24)
@@ -77,14 +77,6 @@ def _replay(record: IdempotencyRecord) -> Response:
     return Response(record.body, status_code=record.status_code, headers=headers)
 
 
-async def _stored(session: AsyncSession, scope: str, key: str) -> IdempotencyRecord | None:
-    return await session.scalar(
-        select(IdempotencyRecord)
-        .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
-        .execution_options(populate_existing=True)
-    )
-
-
 async def get_idempotency(
     request: Request,
     session: Annotated[AsyncSession, Depends(get_session, scope="function")],
@@ -98,14 +90,8 @@ async def get_idempotency(
         raise invalid(["header", "Idempotency-Key"], "Give 1 to 255 printable characters.")
     now = request_now(request)
     fingerprint = _fingerprint(request, await request.body())
-    await session.execute(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.scope == principal.scope,
-            IdempotencyRecord.key == key,
-            IdempotencyRecord.created_at < now - KEEP,
-        )
-    )
-    existing = await _stored(session, principal.scope, key)
+    await forget_if_older(session, principal.scope, key, now - KEEP)
+    existing = await stored(session, principal.scope, key)
     if existing is None:
         record = IdempotencyRecord(
             scope=principal.scope,
@@ -121,7 +107,7 @@ async def get_idempotency(
                 session.add(record)
         except IntegrityError:
             # Another request with this key committed while we waited on its row.
-            existing = await _stored(session, principal.scope, key)
+            existing = await stored(session, principal.scope, key)
             if existing is None:
                 raise Conflict("A request with this Idempotency-Key is in progress.") from None
         else:

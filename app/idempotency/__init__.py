@@ -1,0 +1,1 @@
+"""Idempotency-Key on POST: a retry replays the first response instead of writing twice."""
