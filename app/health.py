@@ -6,7 +6,6 @@ from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
-from sqlalchemy import text
 from starlette.responses import Response
 
 from app.core.db import DatabaseDep
@@ -40,8 +39,7 @@ async def healthz() -> Response:
 async def readyz(database: DatabaseDep) -> Response:
     """Ready to serve: the database answers and its schema is at head."""
     try:
-        async with database.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        await database.ping()
         await check_schema(database.engine)
     except SchemaBehind as exc:
         return problem_response(503, detail=str(exc), headers={"Retry-After": "30"})

@@ -19,11 +19,12 @@ from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.deps import NowDep, PreconditionDep, SettingsDep
 from app.core.errors import invalid, problem_responses
+from app.core.http import Precondition
 from app.core.merge_patch import NO_NESTED_FIELDS, NestedFields, merge_nested
 from app.core.pagination import Page, PageDep, base_url
-from app.core.repository import Found, Precondition, current
 from app.core.responses import collection_response, moved_response, no_content, resource_response
 from app.core.security import EditorDep, Principal, PrincipalDep, check_purge
+from app.core.slugs import Found, current
 from app.idempotency.deps import IdempotencyDep
 from app.models.base import VersionedMixin
 

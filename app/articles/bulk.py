@@ -16,7 +16,7 @@ from app.articles import bulk_unchanged, repository, service
 from app.articles.bulk_items import ItemResult, ItemStatus, RawItem, ValidItem
 from app.articles.schemas import ArticleCreate
 from app.core.errors import Conflict, ProblemError, field_error, problem_body
-from app.core.repository import Precondition
+from app.core.http import Precondition
 from app.core.security import Principal
 from app.core.slugs import make_slug
 from app.linking.service import LinkOptions

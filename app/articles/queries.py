@@ -16,11 +16,11 @@ from app.articles.filters import ARTICLE_FIELDS, ArticleFilters, ArticleSort
 from app.core.errors import Gone, NotFound
 from app.core.http import dumps
 from app.core.pagination import Page
-from app.core.repository import Found, current, find_by_ref
 from app.core.security import Principal
-from app.core.slugs import could_be_ref
+from app.core.slugs import Found, could_be_ref, current
 from app.models import Article, Mention, Tag
 from app.models.visibility import is_visible, readable_clause, was_visible_when_trashed
+from app.resources.repository.lookup import find_by_ref
 
 
 async def find_article(

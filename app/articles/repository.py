@@ -26,7 +26,6 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from app.articles.filters import ArticleFilters, ArticleSort
-from app.core.listing import keyset_page
 from app.core.pagination import Page
 from app.core.slugs import fold_name
 from app.models import Article, ArticleAuthor, ArticleTag, Author, Entity, Mention, Tag
@@ -37,6 +36,7 @@ from app.models.visibility import (
     readable_clause,
     visible_clause,
 )
+from app.resources.repository.listing import keyset_page
 
 ARTICLES = Article.__table__
 ARTICLE_TAGS = ArticleTag.__table__

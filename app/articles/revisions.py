@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles import publishing, service
 from app.core.errors import NotFound
-from app.core.repository import Precondition, flush_new_version
+from app.core.http import Precondition
 from app.core.security import Principal
 from app.models import Article, ArticleRevision
+from app.resources.repository.versions import flush_new_version
 
 
 async def list_revisions(

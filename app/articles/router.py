@@ -40,9 +40,9 @@ from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.deps import NowDep, PreconditionDep, SettingsDep, request_now
 from app.core.errors import invalid, problem_responses
+from app.core.http import Precondition
 from app.core.merge_patch import NestedFields, merge_nested
 from app.core.pagination import Page, PageDep
-from app.core.repository import Precondition
 from app.core.responses import collection_response, moved_response, no_content
 from app.core.security import EditorDep, Principal, PrincipalDep, check_purge
 from app.idempotency.deps import IdempotencyDep

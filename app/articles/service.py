@@ -17,19 +17,15 @@ from app.articles.schemas import ArticleCreate
 from app.authors import service as authors_service
 from app.changes.service import record_changes
 from app.core.errors import Conflict, invalid
-from app.core.repository import (
-    Precondition,
-    ensure_slug_free,
-    insert_with_free_slugs,
-    move_slug,
-    trash_or_purge,
-)
+from app.core.http import Precondition
 from app.core.security import Principal
 from app.core.slugs import fold_name, make_slug
 from app.linking import service as linking_service
 from app.linking.service import LinkOptions
 from app.models import Article, ArticleAuthor, ArticleTag, Mention
 from app.models.visibility import becomes_visible, is_visible
+from app.resources.repository.slugs import ensure_slug_free, insert_with_free_slugs, move_slug
+from app.resources.repository.versions import trash_or_purge
 from app.tags import service as tags_service
 
 # Writes that do not say otherwise (bulk import, the CLI, the demo) link entities.

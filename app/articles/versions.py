@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles import publishing
-from app.core.repository import flush_new_version
 from app.core.schemas import rfc3339
 from app.core.security import Principal
 from app.models import Article, ArticleRevision
 from app.models.visibility import is_visible
+from app.resources.repository.versions import flush_new_version
 
 # An article's own fields, as an editor writes them.
 OWN = (

@@ -11,9 +11,9 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles.repository import link_counts
-from app.core.repository import escape_like
 from app.core.slugs import fold_name
 from app.models import ArticleAuthor, Author
+from app.resources.repository.listing import escape_like
 
 AuthorSort = Literal["name", "-article_count"]
 

@@ -14,14 +14,11 @@ from app.authors import repository
 from app.authors.repository import AuthorSort
 from app.authors.schemas import AuthorCreate
 from app.changes.service import Event, record_changes
-from app.core.named import create_named, finder, named_page, rename, resolve_named
+from app.core.http import Precondition
 from app.core.pagination import Page
-from app.core.repository import (
-    Precondition,
-    flush_new_version,
-    trash_or_purge,
-)
 from app.models import Author
+from app.resources.named import create_named, finder, named_page, rename, resolve_named
+from app.resources.repository.versions import flush_new_version, trash_or_purge
 
 # What an edit may change, besides the name and the slug.
 PROFILE = ("bio", "image_url", "job_title", "urls")

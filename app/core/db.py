@@ -76,6 +76,11 @@ class Database:
         async with self.writer() as session, session.begin():
             await session.execute(text("ANALYZE"))
 
+    async def ping(self) -> None:
+        """Ask the primary a trivial question; raises if it cannot answer."""
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
     async def dispose(self) -> None:
         await self.engine.dispose()
         if self.read_engine is not self.engine:

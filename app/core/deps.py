@@ -9,8 +9,7 @@ from fastapi import Depends, Request
 
 from app.core.clock import utcnow
 from app.core.config import Settings
-from app.core.http import if_match_tags
-from app.core.repository import Precondition
+from app.core.http import Precondition, if_match_tags
 
 
 async def get_settings_dep(request: Request) -> Settings:

@@ -5,16 +5,18 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from fastapi import Request
 from starlette.responses import JSONResponse, Response
 
 from app.core.config import Settings
+from app.core.errors import PreconditionFailed, PreconditionRequired
 
 
 def _default(value: Any) -> Any:
@@ -157,3 +159,39 @@ def validator_headers(
     if last_modified is not None:
         headers["Last-Modified"] = http_date(last_modified)
     return headers
+
+
+class Versioned(Protocol):
+    """A resource with an id and a version: what an ETag names."""
+
+    id: uuid.UUID
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Precondition:
+    """What the client's If-Match said, and whether the deployment insists on it."""
+
+    tags: list[str] | None
+    required: bool
+
+    def check(self, item: Versioned) -> None:
+        if self.tags is None:
+            if self.required:
+                raise PreconditionRequired(
+                    "Send If-Match with the ETag you last read, so edits are never lost."
+                )
+            return
+        current = version_etag(item.id, item.version)
+        if "*" in self.tags or any(t.removeprefix("W/") == current for t in self.tags):
+            return
+        raise stale(item)
+
+
+def stale(item: Versioned) -> PreconditionFailed:
+    current = version_etag(item.id, item.version)
+    return PreconditionFailed(
+        "The resource changed since you read it: fetch it again and reapply your edit.",
+        extra={"current_etag": current},
+        headers={"ETag": current},
+    )

@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from app.core.config import Settings
 from app.core.http import cache_control, cached_json, dumps, version_etag
 from app.core.pagination import Page, base_url, envelope
-from app.core.repository import Found
+from app.core.slugs import Found
 
 
 class Versioned(Protocol):

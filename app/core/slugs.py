@@ -1,16 +1,22 @@
-"""Slugs: lowercase ASCII words joined by hyphens, never shaped like a UUID."""
+"""Slugs: lowercase ASCII words joined by hyphens, never shaped like a UUID; refs (an id or a
+slug) and what they find."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 import uuid
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from slugify import slugify
+
+from app.core.errors import invalid
 
 SLUG_MAX = 200
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 _SLUG_RE = re.compile(SLUG_PATTERN)
+R = TypeVar("R")
 
 
 def is_uuid(value: str) -> bool:
@@ -54,3 +60,18 @@ def fold_name(name: str) -> str:
 def could_be_ref(ref: str) -> bool:
     """Whether ``ref`` can name anything: an id, or something shaped like a slug."""
     return is_uuid(ref) or slug_problem(ref) is None
+
+
+@dataclass(frozen=True, slots=True)
+class Found(Generic[R]):
+    """A resource found by ``ref``; ``moved_to`` is set when ``ref`` was a former slug."""
+
+    item: R | None
+    moved_to: str | None = None
+
+
+def current(found: Found[R], ref: str) -> R:
+    """What a write addresses: by id or current slug only, never a former one."""
+    if found.item is None:
+        raise invalid(["path", "ref"], f"{ref!r} is a former slug of {found.moved_to!r}.")
+    return found.item

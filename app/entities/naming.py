@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles.schemas import MentionIn
 from app.core.errors import invalid
-from app.core.repository import lock_name
 from app.core.slugs import fold_name, is_uuid
 from app.entities import repository, service
 from app.entities.schemas import EntityCreate
 from app.models import Entity
+from app.resources.repository.lookup import lock_name
 
 
 def _ref_key(ref: MentionIn) -> str | None:

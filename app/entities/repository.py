@@ -11,12 +11,11 @@ from sqlalchemy import ColumnElement, and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.core.listing import keyset_page
 from app.core.pagination import Page
-from app.core.repository import escape_like
 from app.core.slugs import fold_name
 from app.models import Article, Change, Counter, Entity, EntityName, Mention, SlugRedirect
 from app.models.visibility import public_clause, visible_clause
+from app.resources.repository.listing import escape_like, keyset_page
 
 EntitySort = Literal["-article_count", "name", "-last_seen"]
 EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")

@@ -14,10 +14,10 @@ from app.core.db import SessionDep
 from app.core.deps import NowDep, PreconditionDep, SettingsDep
 from app.core.errors import problem_responses
 from app.core.pagination import Page, PageDep
-from app.core.repository import current
 from app.core.responses import collection_response, moved_response, resource_response
 from app.core.schemas import InputModel, UtcTime
 from app.core.security import AdminDep, PrincipalDep
+from app.core.slugs import current
 from app.entities import coverage, service
 from app.entities.coverage_reads import Interval
 from app.entities.repository import EntitySort

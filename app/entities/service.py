@@ -12,27 +12,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.articles.reads import PositionCache
 from app.changes.service import MERGED, bump_at_commit, listed_events, record_changes
 from app.core.errors import Conflict, NotFound, field_error, invalid
-from app.core.listing import Keyed, by_int_id, listed_ids, rows_by_ids, sorted_page
+from app.core.http import Precondition
+from app.core.listing import Keyed, by_int_id, sorted_page
 from app.core.pagination import Page
-from app.core.repository import (
-    Found,
-    Precondition,
-    add_with_slugs,
-    ensure_slug_free,
-    find_by_ref,
-    find_resource,
-    flush_new_version,
-    move_slug,
-    remember_old_slug,
-    trash_or_purge,
-)
 from app.core.security import Principal
-from app.core.slugs import fold_name, is_uuid, make_slug
+from app.core.slugs import Found, fold_name, is_uuid, make_slug
 from app.entities import repository
 from app.entities.repository import ENTITIES_COUNTER, EPOCH, UNSEEN, EntitySort, Stats
 from app.entities.schemas import EntityCreate
 from app.linking.index import note_entity_change
 from app.models import Entity, EntityName
+from app.resources.repository.listing import listed_ids, rows_by_ids
+from app.resources.repository.lookup import find_by_ref, find_resource
+from app.resources.repository.slugs import (
+    add_with_slugs,
+    ensure_slug_free,
+    move_slug,
+    remember_old_slug,
+)
+from app.resources.repository.versions import flush_new_version, trash_or_purge
 
 
 def _names(entity: Entity) -> list[str]:

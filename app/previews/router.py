@@ -15,10 +15,10 @@ from app.core.deps import NowDep, SettingsDep
 from app.core.errors import problem_responses
 from app.core.http import JSONBody
 from app.core.pagination import base_url
-from app.core.repository import current
 from app.core.responses import no_content
 from app.core.schemas import InputModel
 from app.core.security import EditorDep
+from app.core.slugs import current
 from app.previews import service
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])

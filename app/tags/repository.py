@@ -11,11 +11,11 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles.repository import link_counts
-from app.core.named import find_named
-from app.core.repository import escape_like
 from app.core.slugs import fold_name
 from app.models import ArticleTag, Tag
 from app.models.visibility import public_clause
+from app.resources.repository.listing import escape_like
+from app.resources.repository.lookup import find_named
 
 TagSort = Literal["-article_count", "name"]
 

@@ -10,14 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles.reads import PositionCache
 from app.changes.service import listed_events, record_changes
-from app.core.named import create_named, finder, named_page, rename, resolve_named
+from app.core.http import Precondition
 from app.core.pagination import Page
-from app.core.repository import (
-    Precondition,
-    flush_new_version,
-    trash_or_purge,
-)
 from app.models import Tag
+from app.resources.named import create_named, finder, named_page, rename, resolve_named
+from app.resources.repository.versions import flush_new_version, trash_or_purge
 from app.tags import repository
 from app.tags.repository import TagSort
 from app.tags.schemas import TagCreate

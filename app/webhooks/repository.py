@@ -12,10 +12,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.core.listing import keyset_page
 from app.core.pagination import Page
 from app.models import WebhookCursor, WebhookDelivery, WebhookSubscription
 from app.models.base import VersionedMixin
+from app.resources.repository.listing import keyset_page
 
 DELIVERIES = WebhookDelivery.__table__
 CURSORS = ("public", "all")

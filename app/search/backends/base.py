@@ -19,10 +19,10 @@ from sqlalchemy import ColumnElement, Row, Select, distinct, func, literal_colum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import invalid
-from app.core.listing import keyset_page
 from app.core.pagination import MAX_OFFSET, Page, decode_cursor, encode_cursor
 from app.models import Article, ArticleTag, Entity, Mention, Tag
 from app.models.visibility import readable_clause
+from app.resources.repository.listing import keyset_page
 from app.search.query import Query
 
 SearchSort = Literal["relevance", "-published_at"]

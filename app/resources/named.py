@@ -8,32 +8,22 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, field_error
-from app.core.listing import count_sorted_page, keyset_page
 from app.core.pagination import Page
-from app.core.repository import (
-    Found,
-    N,
+from app.core.security import Principal
+from app.core.slugs import Found, fold_name, make_slug
+from app.resources.repository.listing import count_sorted_page, keyset_page
+from app.resources.repository.lookup import N, find_named, find_resource
+from app.resources.repository.slugs import (
     add_with_slug,
     add_with_slugs,
     ensure_slug_free,
-    find_resource,
     move_slug,
 )
-from app.core.security import Principal
-from app.core.slugs import fold_name, make_slug
-
-
-async def find_named(
-    session: AsyncSession, model: type[N], keys: Sequence[str], slugs: Sequence[str] = ()
-) -> list[N]:
-    """The resources whose folded name is among ``keys`` or whose slug is among ``slugs``."""
-    statement = select(model).where(or_(model.name_key.in_(keys), model.slug.in_(slugs)))
-    return list((await session.scalars(statement)).all())
 
 
 async def resolve_named(

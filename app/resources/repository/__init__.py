@@ -1,0 +1,1 @@
+"""The statements every resource shares, whatever its table."""
