@@ -41,7 +41,7 @@ from app.core.middleware import (
 from app.core.migrations import check_schema
 from app.core.openapi import install_openapi, operation_id
 from app.core.params import check_request
-from app.core.ratelimit import MemoryCounter, RateLimitMiddleware, RedisCounter
+from app.core.ratelimit import Counter, MemoryCounter, RateLimitMiddleware
 from app.core.security import ApiKeys
 from app.entities.router import router as entities_router
 from app.feeds.router import router as feeds_router
@@ -80,7 +80,11 @@ def _tune_gc() -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
-    rate_counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
+    rate_counter: Counter = MemoryCounter()
+    if settings.redis_url:
+        from app.core.redis_counter import RedisCounter  # only where Redis is configured
+
+        rate_counter = RedisCounter(settings.redis_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

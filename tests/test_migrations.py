@@ -72,6 +72,40 @@ async def test_app_refuses_a_schema_behind_head(tmp_path: Path) -> None:
             pass
 
 
+def test_the_head_is_the_one_alembic_finds() -> None:
+    from alembic.script import ScriptDirectory
+
+    from app.core.migrations import MIGRATIONS
+
+    assert head_revision() == ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+async def test_serving_checks_the_schema_without_loading_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    await asyncio.to_thread(upgrade, url)
+    script = (
+        "import asyncio, sys\n"
+        "from app.main import create_app\n"
+        "async def main():\n"
+        "    app = create_app()\n"
+        "    async with app.router.lifespan_context(app):\n"
+        "        pass\n"
+        "asyncio.run(main())\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))\n"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        script,
+        stdout=PIPE,
+        stderr=PIPE,
+        env={**os.environ, "LEDE_DATABASE_URL": url},
+    )
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    assert out.decode().strip() == "[]"
+
+
 async def test_migrate_makes_the_sqlite_folder(tmp_path: Path) -> None:
     """A fresh checkout has no ./var/: `lede migrate` must not fail on it."""
     url = f"sqlite:///{tmp_path / 'not' / 'yet' / 'there.db'}"
