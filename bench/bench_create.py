@@ -1,4 +1,4 @@
-"""Benchmark article creation with automatic linking against many known entities (SPEC §5).
+"""Benchmark article creation with automatic linking against many known entities.
 
 Run ``python -m bench.bench_create`` from the repository root; ``--help`` lists
 the options. It builds a fresh SQLite database under a temporary folder,

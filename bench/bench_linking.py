@@ -1,4 +1,4 @@
-"""Benchmark the entity matcher with many synthetic entities (SPEC §5).
+"""Benchmark the entity matcher with many synthetic entities.
 
 Run ``python -m bench.bench_linking`` or ``python bench/bench_linking.py``
 from the repository root; ``--help`` lists the options. Names and the article

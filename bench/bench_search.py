@@ -1,4 +1,4 @@
-"""Benchmark full-text search (SPEC §4) on SQLite and PostgreSQL with the synthetic corpus.
+"""Benchmark full-text search on SQLite and PostgreSQL with the synthetic corpus.
 
 Run from the repository root::
 

@@ -1,4 +1,4 @@
-"""Benchmark entity timelines (SPEC §11) on PostgreSQL with the generated corpus.
+"""Benchmark entity timelines on PostgreSQL with the generated corpus.
 
 Run ``python -m bench.bench_timeline`` from the repository root; ``--help``
 lists the options. It creates a database, loads the corpus with

@@ -1,4 +1,4 @@
-"""Benchmark webhook delivery (SPEC §9): latency with one sender, throughput with two.
+"""Benchmark webhook delivery: latency with one sender, throughput with two.
 
 Run ``python -m bench.bench_webhooks`` from the repository root (``--help`` for
 the options). A receiver on 127.0.0.1 (a small HTTP/1.1 server answering 204)

@@ -1,7 +1,7 @@
 """Deterministic synthetic news corpus for the Lede benchmarks.
 
 Generates English wire stories as ``POST /v1/articles`` payloads and entities as
-``POST /v1/entities`` payloads (SPEC §2). The same seed gives the same output byte
+``POST /v1/entities`` payloads. The same seed gives the same output byte
 for byte, so benchmark runs on different machines load identical data::
 
     python -m bench.corpus --articles 100000 --entities 5000 --seed 42 --out var/corpus

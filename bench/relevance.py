@@ -1,4 +1,4 @@
-"""A relevance test collection for search (SPEC §13): a generated corpus, queries, judgments.
+"""A relevance test collection for search: a generated corpus, queries, judgments.
 
 Eight topics, each named by an invented word (so that nothing else in a database
 matches it by chance), with stories written to be judged: the defining story,

@@ -39,7 +39,7 @@ async def find_article(
     fail on each other's version bump; If-Match is checked against that latest.
     """
     # A former slug leads only to what this principal may read: a reader asking
-    # for a hidden story's old slug learns what an unknown ref tells (SPEC §3).
+    # for a hidden story's old slug learns what an unknown ref tells.
     found = await find_by_ref(
         session,
         Article,

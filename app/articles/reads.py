@@ -210,13 +210,12 @@ TIMELINES_KEPT = 16
 class ReadCaches:
     """What one worker keeps of its readers' reads, on ``app.state``, sized by settings.
 
-    Rendered article bodies (by id, version and fields), readers' list pages
-    and search pages (by URL), until a write or a scheduled release changes them (HAZARDS 3);
-    and readers' list totals by filters, per change-feed position: an exact
-    COUNT over every published story costs more than the page itself (HAZARDS
-    11), and changes only with a write or a release. What readers' lists of
-    tags, entities and authors are sorted and counted by is kept per position
-    too (``positions``), and the entity timelines readers asked for last
+    Rendered article bodies (by id, version and fields), readers' list pages and search
+    pages (by URL), until a write or a scheduled release changes them; and readers' list
+    totals by filters, per change-feed position: an exact COUNT over every published story
+    costs more than the page itself, and changes only with a write or a release. What
+    readers' lists of tags, entities and authors are sorted and counted by is kept per
+    position too (``positions``), and the entity timelines readers asked for last
     (``timelines``), exact: those are made again at the first read after a write.
     """
 

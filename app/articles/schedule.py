@@ -1,7 +1,7 @@
 """Scheduled stories go live and expiring ones lapse with no job, so no public
 response may be cached past the next such moment.
 
-HAZARDS: anything cached about a collection (its page, its total, its ETag)
+Anything cached about a collection (its page, its total, its ETag)
 changes when the next scheduled article's time comes, or the next expiry.
 This caps what Lede lets browsers and CDNs keep.
 """

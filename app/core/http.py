@@ -153,7 +153,7 @@ def validator_headers(
     headers = {
         "ETag": etag,
         "Cache-Control": cache_control(settings, public=public),
-        # A preview token (SPEC §10) changes the answer: a cache must not serve it the public one.
+        # A preview token changes the answer: a cache must not serve it the public one.
         "Vary": "Authorization, Accept-Encoding, Lede-Preview",
     }
     if last_modified is not None:

@@ -1,4 +1,4 @@
-"""Which of several entities a shared name means in a story (SPEC §11), from the story's context.
+"""Which of several entities a shared name means in a story, from the story's context.
 
 When one name or alias belongs to several live entities ("Georgia" the
 country and the US state), each candidate gathers evidence from the story:

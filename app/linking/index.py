@@ -1,4 +1,4 @@
-"""Each worker's matcher over the known entities (SPEC §5), kept current.
+"""Each worker's matcher over the known entities, kept current.
 
 A worker holds one :class:`EntityIndex` per database: an :class:`EntityMatcher`
 over every live entity (the *base*), plus a small matcher over the entities

@@ -1,4 +1,4 @@
-"""Find mentions of known entities in plain text (SPEC §5), without a database.
+"""Find mentions of known entities in plain text, without a database.
 
 An :class:`EntityMatcher` holds one Aho-Corasick automaton over every name and
 alias of every known entity. It is immutable once built: when entities change,

@@ -1,4 +1,4 @@
-"""Whether a story is *about* an entity or only *mentions* it (SPEC §11), and why.
+"""Whether a story is *about* an entity or only *mentions* it, and why.
 
 The score of an entity in a story is a weighted sum of four signals, each in
 [0, 1], so the score is in [0, 1] too:

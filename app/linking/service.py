@@ -1,4 +1,4 @@
-"""Entity linking (SPEC §5): the known entities an article mentions, where, and how much."""
+"""Entity linking: the known entities an article mentions, where, and how much."""
 
 from __future__ import annotations
 

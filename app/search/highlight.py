@@ -1,4 +1,4 @@
-"""Search hit highlights (SPEC §4): text HTML-escaped, query words wrapped in ``<mark>``.
+"""Search hit highlights: text HTML-escaped, query words wrapped in ``<mark>``.
 
 A text word matches a query word when both reduce to the same stem: the same
 letters once case and Latin diacritics are ignored and common English endings

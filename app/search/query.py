@@ -1,4 +1,4 @@
-"""The search query as users type it (SPEC §4), parsed once and compiled per database.
+"""The search query as users type it, parsed once and compiled per database.
 
 Syntax: words (all must match), ``"quoted phrases"``, ``OR`` (uppercase) between
 two terms, ``-excluded`` words or ``-"phrases"``. ``OR`` binds tighter than the

@@ -1,4 +1,4 @@
-"""Article search (SPEC §4): parse once, match and rank in the database, then highlight."""
+"""Article search: parse once, match and rank in the database, then highlight."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ async def search_rendered(
 
     Readers' pages are kept in ``pages`` by ``key`` (what identifies the request:
     its URL) until the next write to an article, tag or entity, or the next
-    scheduled release or expiry, changes what they would show (HAZARDS 3).
+    scheduled release or expiry, changes what they would show.
     """
     search = partial(
         search_articles,

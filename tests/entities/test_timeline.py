@@ -1,4 +1,4 @@
-"""Entity timelines (SPEC §11): published stories per period, and who the entity appears with."""
+"""Entity timelines: published stories per period, and who the entity appears with."""
 
 from __future__ import annotations
 

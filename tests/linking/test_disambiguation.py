@@ -1,4 +1,4 @@
-"""One name, several entities (SPEC §11): the story's context decides, or nothing is linked."""
+"""One name, several entities: the story's context decides, or nothing is linked."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Entity linking through the API (SPEC §5): article writes, /extract, and matcher freshness."""
+"""Entity linking through the API: article writes, /extract, and matcher freshness."""
 
 # Typographic quotes are the subject matter here.
 # ruff: noqa: RUF001, RUF003

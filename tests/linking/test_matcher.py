@@ -1,4 +1,4 @@
-"""Entity matcher rules (SPEC §5), the seed story first."""
+"""Entity matcher rules, the seed story first."""
 
 # Typographic quotes and Greek letters are the subject matter here.
 # ruff: noqa: RUF001, RUF003

@@ -1,4 +1,4 @@
-"""About vs mentions (SPEC §11): each mention's salience and score, and the lists that use them."""
+"""About vs mentions: each mention's salience and score, and the lists that use them."""
 
 from __future__ import annotations
 

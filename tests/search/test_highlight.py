@@ -1,4 +1,4 @@
-"""Search highlights (SPEC §4): escaped text, query words in <mark>, snippets."""
+"""Search highlights: escaped text, query words in <mark>, snippets."""
 
 # Typographic quotes and accented letters are the subject matter here.
 # ruff: noqa: RUF001

@@ -1,4 +1,4 @@
-"""Search query parsing (SPEC §4) and its compilations, run on real FTS5 and PostgreSQL."""
+"""Search query parsing and its compilations, run on real FTS5 and PostgreSQL."""
 
 import os
 import re

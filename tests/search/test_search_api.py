@@ -1,4 +1,4 @@
-"""GET /v1/search (SPEC §4) on both databases: relevance, syntax, visibility, facets, abuse."""
+"""GET /v1/search on both databases: relevance, syntax, visibility, facets, abuse."""
 
 from __future__ import annotations
 
