@@ -151,6 +151,7 @@ class RenderCache:
         self._entries: dict[Hashable, Rendered] = {}
         self._seen: set[Hashable] = set()
         self._size = 0
+        self._making: dict[tuple[int, Hashable], asyncio.Future[Rendered]] = {}
 
     def get(self, position: int, key: Hashable, now: datetime | None = None) -> Rendered | None:
         """What is kept under ``key`` at ``position``, unless it has expired by ``now``."""
@@ -189,10 +190,43 @@ class RenderCache:
         """What is kept under ``key`` at the change-feed position now, or what ``make``
         renders at that position (kept for next time)."""
         position = await hot_reads.change_position(session)
+        return await self.made_once(position, key, now, make)
+
+    async def made_once(
+        self,
+        position: int,
+        key: Hashable,
+        now: datetime,
+        make: Callable[[int], Awaitable[Rendered]],
+    ) -> Rendered:
+        """What is kept under ``key`` at ``position``, or what ``make`` renders there.
+
+        Readers who ask while it is being made wait for that one rendering, so a
+        burst of the same search when a story breaks costs one; if its maker fails
+        or goes away, each makes its own.
+        """
         found = self.get(position, key, now)
         if found is not None:
             return found
-        rendered = await make(position)
+        flight = (position, key)
+        making = self._making.get(flight)
+        if making is not None:
+            await asyncio.wait((making,))
+            if not making.cancelled():
+                rendered = making.result()
+                self.put(position, key, rendered)
+                return rendered
+            return await make(position)
+        future: asyncio.Future[Rendered] = asyncio.get_running_loop().create_future()
+        self._making[flight] = future
+        try:
+            rendered = await make(position)
+        except BaseException:
+            future.cancel()
+            raise
+        finally:
+            del self._making[flight]
+        future.set_result(rendered)
         self.put(position, key, rendered)
         return rendered
 

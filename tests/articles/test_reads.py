@@ -226,6 +226,47 @@ def test_a_full_cache_keeps_what_it_holds_and_pages_expire() -> None:
     assert cache.get(1, "huge") is None
 
 
+async def test_readers_asking_at_once_wait_for_one_rendering() -> None:
+    cache = RenderCache(max_bytes=100)
+    made: list[int] = []
+    release = asyncio.Event()
+
+    async def make(position: int) -> Rendered:
+        made.append(position)
+        await release.wait()
+        return Rendered(b"page")
+
+    now = datetime.now(UTC)
+    readers = [asyncio.create_task(cache.made_once(1, "q", now, make)) for _ in range(5)]
+    await asyncio.sleep(0)
+    release.set()
+    assert [await reader for reader in readers] == [Rendered(b"page")] * 5
+    assert made == [1]
+    # Asked by more than one reader, it is kept.
+    assert cache.get(1, "q") == Rendered(b"page")
+
+
+async def test_when_the_maker_fails_each_waiting_reader_makes_its_own() -> None:
+    cache = RenderCache(max_bytes=100)
+    calls = 0
+
+    async def make(position: int) -> Rendered:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0)
+        if calls == 1:
+            raise RuntimeError("the database went away")
+        return Rendered(b"page")
+
+    now = datetime.now(UTC)
+    first = asyncio.create_task(cache.made_once(1, "q", now, make))
+    second = asyncio.create_task(cache.made_once(1, "q", now, make))
+    with pytest.raises(RuntimeError):
+        await first
+    assert await second == Rendered(b"page")
+    assert calls == 2
+
+
 async def test_reads_on_the_driver_give_the_rows_a_session_gives(
     backend: Backend, seeded: dict[str, Any]
 ) -> None:

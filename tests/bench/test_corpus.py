@@ -73,7 +73,7 @@ class Document:
 
 
 def matches(query: str, document: Document) -> bool:
-    """Just enough of the §4 search syntax to check the query mix: words, phrases, OR, -x."""
+    """Just enough of the search syntax to check the query mix: words, phrases, OR, -x."""
     terms = re.findall(r'-?"[^"]*"|\S+', query)
     if "OR" in terms:
         return any(document.has(term) for term in terms if term != "OR")
