@@ -193,26 +193,32 @@ async def change_position(session: AsyncSession) -> int:
     return int(row.position)
 
 
-def _version_statement(*, by_id: bool, sees_drafts: bool) -> Select[Any]:
+@lru_cache(maxsize=64)
+def _version_statement(by_id: bool, sees_drafts: bool, columns: tuple[Any, ...]) -> Prepared:
     key = ARTICLES.c.id == REF if by_id else ARTICLES.c.slug == REF
-    return select(
-        ARTICLES.c.id, ARTICLES.c.version, ARTICLES.c.updated_at, _position().label("position")
-    ).where(key, readable_clause(sees_drafts=sees_drafts, now=NOW))
-
-
-_VERSIONS = {
-    (by_id, sees_drafts): Prepared(_version_statement(by_id=by_id, sees_drafts=sees_drafts))
-    for by_id in (False, True)
-    for sees_drafts in (False, True)
-}
+    return Prepared(
+        select(
+            ARTICLES.c.id,
+            *columns,
+            ARTICLES.c.version,
+            ARTICLES.c.updated_at,
+            _position().label("position"),
+        ).where(key, readable_clause(sees_drafts=sees_drafts, now=NOW))
+    )
 
 
 async def current_version(
-    session: AsyncSession, ref: str, *, sees_drafts: bool, now: datetime
+    session: AsyncSession,
+    ref: str,
+    *,
+    sees_drafts: bool,
+    now: datetime,
+    columns: tuple[Any, ...] = (),
 ) -> Any | None:
     """(id, version, updated_at, change-feed position) of the article ``ref`` names,
-    if this reader may see it."""
+    if this reader may see it; with ``columns`` after the id, as ``read_row`` gives
+    them, when the caller will render it anyway."""
     by_id = is_uuid(ref)
     params = {"ref": uuid.UUID(ref) if by_id else ref, "now": now}
-    rows = await fetch_prepared(session, _VERSIONS[by_id, sees_drafts], params)
+    rows = await fetch_prepared(session, _version_statement(by_id, sees_drafts, columns), params)
     return rows[0] if rows else None

@@ -198,12 +198,24 @@ async def _reader_total(
 
 
 async def current_version(
-    session: AsyncSession, ref: str, *, principal: Principal, now: datetime
+    session: AsyncSession,
+    ref: str,
+    *,
+    principal: Principal,
+    now: datetime,
+    with_fields: tuple[str, ...] = (),
 ) -> Row[Any] | None:
-    """(id, version, updated_at, position) of an article this principal may see, or None."""
+    """(id, version, updated_at, position) of an article this principal may see, or None;
+    with the columns of ``with_fields`` too, for an article no kept body will answer."""
     if not could_be_ref(ref):
         return None
-    return await hot_reads.current_version(session, ref, sees_drafts=principal.sees_drafts, now=now)
+    return await hot_reads.current_version(
+        session,
+        ref,
+        sees_drafts=principal.sees_drafts,
+        now=now,
+        columns=repository.columns_of(with_fields),
+    )
 
 
 async def article_body(
@@ -213,15 +225,22 @@ async def article_body(
     fields: tuple[str, ...],
     now: datetime,
     document: reads.Document | None = None,
+    *,
+    carries_fields: bool = False,
 ) -> bytes | None:
     """The JSON (or ``document``) of the article ``current_version`` found, or None if it
-    changed since."""
+    changed since. A ``current`` read ``with_fields`` (``carries_fields``) is rendered as
+    it is."""
     key = (current.id, current.version, fields, None if document is None else document.key)
     kept = caches.bodies.get(current.position, key, now)
     if kept is not None:
         return kept.body
     columns = repository.columns_of(fields)
-    row = await hot_reads.read_row(session, current.id, current.version, columns)
+    row = (
+        current
+        if carries_fields
+        else await hot_reads.read_row(session, current.id, current.version, columns)
+    )
     if row is None:
         return None
     rendered = await render_article((await reads.shape(session, [row], fields))[0], document)

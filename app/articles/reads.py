@@ -153,6 +153,11 @@ class RenderCache:
         self._size = 0
         self._making: dict[tuple[int, Hashable], asyncio.Future[Rendered]] = {}
 
+    @property
+    def position(self) -> int:
+        """The change-feed position of what is kept."""
+        return self._position
+
     def get(self, position: int, key: Hashable, now: datetime | None = None) -> Rendered | None:
         """What is kept under ``key`` at ``position``, unless it has expired by ``now``."""
         if position != self._position:
@@ -254,8 +259,12 @@ class ReadCaches:
     """
 
     TOTALS_MAX = 4096
+    REFS_MAX = 16_384
 
     def __init__(self, *, body_bytes: int, page_bytes: int, search_bytes: int) -> None:
+        # How often each article was read, by ref, at the kept bodies' position.
+        self._reads: dict[str, int] = {}
+        self._reads_position = -1
         self.bodies = RenderCache(max_bytes=body_bytes)
         self.pages = RenderCache(max_bytes=page_bytes)
         self.searches = RenderCache(max_bytes=search_bytes)
@@ -264,10 +273,21 @@ class ReadCaches:
         self.positions = PositionCache()
         self.timelines = PositionCache(TIMELINES_KEPT, stale_seconds=0)
 
+    def unkept(self, ref: str) -> bool:
+        """Whether no body of the article ``ref`` names can be kept yet: one is kept from
+        its second rendering at a position, so such a read loads the article at once."""
+        if self._reads_position != self.bodies.position or len(self._reads) >= self.REFS_MAX:
+            self._reads.clear()
+            self._reads_position = self.bodies.position
+        count = self._reads.get(ref, 0)
+        self._reads[ref] = count + 1
+        return count < 2
+
     def clear(self) -> None:
         """For a database whose counters went back (a restore, a test reset), or changed
         behind this worker (``lede reindex``)."""
         self.bodies.clear()
+        self._reads.clear()
         self.pages.clear()
         self.searches.clear()
         self.totals.clear()

@@ -137,8 +137,13 @@ async def article_response(
     public = is_public(principal)
     media_type = "application/json" if document is None else document.media_type
     # The version alone says whether the client's copy is current, and keys
-    # the rendered JSON: neither needs the article loaded.
-    current = await queries.current_version(session, ref, principal=principal, now=now)
+    # the rendered JSON: neither needs the article loaded, unless no rendering
+    # of it can be kept yet.
+    caches = read_caches(request)
+    unkept = caches.unkept(ref)
+    current = await queries.current_version(
+        session, ref, principal=principal, now=now, with_fields=fields if unkept else ()
+    )
     if current is not None:
         etag = version_etag(current.id, current.version)
         if not_modified(request, etag, current.updated_at):
@@ -147,7 +152,7 @@ async def article_response(
             )
             return Response(status_code=304, headers=headers)
         body = await queries.article_body(
-            session, read_caches(request), current, fields, now, document
+            session, caches, current, fields, now, document, carries_fields=unkept
         )
         if body is not None:
             return cached_body(
