@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Generic, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utcnow
 from app.core.config import Settings
 from app.core.http import Precondition, if_match_tags
+from app.core.security import Principal
+from app.core.slugs import Found, current
+
+R = TypeVar("R")
 
 
 async def get_settings_dep(request: Request) -> Settings:
@@ -44,3 +51,37 @@ async def get_precondition(request: Request) -> Precondition:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 NowDep = Annotated[datetime, Depends(get_now)]
 PreconditionDep = Annotated[Precondition, Depends(get_precondition)]
+PurgeQuery = Annotated[bool, Query(description="Remove for good (admin only).")]
+
+
+@dataclass(frozen=True, slots=True)
+class Ref(Generic[R]):
+    """The resource a path names by id or slug, with what finds it as the principal may see it.
+
+    It is looked up when the endpoint asks, after FastAPI has checked the rest of the
+    request: a bad query or body is a 422 whatever the ref names, and costs no look-up.
+    """
+
+    ref: str
+    session: AsyncSession
+    principal: Principal
+    now: datetime
+    find: Callable[..., Awaitable[Found[R]]]
+
+    async def found(self) -> Found[R]:
+        """The resource as the principal may see it (else 404 or 410), or where a former
+        slug moved."""
+        return await self.find(self.session, self.ref, principal=self.principal, now=self.now)
+
+    async def for_write(self, *, include_deleted: bool = False) -> R:
+        """What a write addresses, by id or current slug (a former one is a 422), locked
+        until the write commits; ``include_deleted`` finds one in the trash too (a purge)."""
+        found = await self.find(
+            self.session,
+            self.ref,
+            principal=self.principal,
+            now=self.now,
+            include_deleted=include_deleted,
+            for_update=True,
+        )
+        return current(found, self.ref)

@@ -7,13 +7,13 @@ member with what is stored, and the result is checked as a whole.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from types import MappingProxyType
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from app.core.errors import UnprocessableContent, field_error
+from app.core.errors import UnprocessableContent, field_error, invalid
 
 NestedFields = Mapping[str, TypeAdapter[Any]]
 NO_NESTED_FIELDS: NestedFields = MappingProxyType({})
@@ -51,3 +51,10 @@ def merge_nested(current: object, values: dict[str, Any], nested: NestedFields) 
                 errors=errors,
             ) from None
     return merged
+
+
+def refuse_nulls(values: Mapping[str, Any], not_null: Collection[str]) -> None:
+    """422 when ``values`` sets one of ``not_null``, fields that always have a value, to null."""
+    for name in not_null:
+        if name in values and values[name] is None:
+            raise invalid(["body", name], f"{name} cannot be null.")

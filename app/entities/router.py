@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import Field, StringConstraints, TypeAdapter
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from app.articles.filters import ArticleFilters
+from app.articles.filters import ArticleFilters, ArticleSort, FieldsDep, FiltersDep
 from app.articles.responses import is_public, read_caches
+from app.articles.schemas import ArticlePage
+from app.core.config import Settings
 from app.core.db import SessionDep
-from app.core.deps import NowDep, PreconditionDep, SettingsDep
+from app.core.deps import NowDep, PreconditionDep, PurgeQuery, Ref, SettingsDep
 from app.core.errors import problem_responses
-from app.core.pagination import Page, PageDep
-from app.core.responses import collection_response, moved_response, resource_response
+from app.core.http import Precondition
+from app.core.merge_patch import NestedFields, merge_nested, refuse_nulls
+from app.core.pagination import Page, PageDep, base_url
+from app.core.responses import collection_response, no_content, resource_response
 from app.core.schemas import InputModel, UtcTime
-from app.core.security import AdminDep, PrincipalDep
-from app.core.slugs import current
+from app.core.security import AdminDep, EditorDep, PrincipalDep, check_purge
 from app.entities import coverage, service
 from app.entities.coverage_reads import Interval
 from app.entities.repository import EntitySort
@@ -32,11 +37,37 @@ from app.entities.schemas import (
     Timeline,
 )
 from app.idempotency.deps import IdempotencyDep
-from app.resource_router import Narrowing, add_resource_routes, page_response
+from app.models import Entity
+from app.resource_responses import (
+    DELETE_RESPONSES,
+    LISTED_RESPONSES,
+    Narrowing,
+    articles_response,
+    create_responses,
+    edit_responses,
+    moved,
+    page_response,
+    read_responses,
+)
 
 router = APIRouter(prefix="/v1/entities", tags=["entities"])
 REF_PATH = Path(description="An entity id or slug; a former slug answers 301 to the current one.")
 Q = Query(max_length=200, description="Prefix of a name or alias, for typeahead.")
+# Fields an edit may not set to null: they always have a value.
+NOT_NULL = ("name", "type")
+# Object-valued fields a merge patch merges member by member.
+NESTED: NestedFields = {"external_ids": TypeAdapter(ExternalIds)}
+
+
+async def entity_ref(
+    ref: Annotated[str, REF_PATH], session: SessionDep, principal: PrincipalDep, now: NowDep
+) -> Ref[Entity]:
+    """The entity the path names, to be found as the principal may see it (a merged one's
+    id leads where it was merged)."""
+    return Ref(ref, session, principal, now, service.find_entity)
+
+
+EntityDep = Annotated[Ref[Entity], Depends(entity_ref)]
 
 
 @router.get("", response_model=EntityPage, responses=problem_responses(401, 422))
@@ -65,51 +96,181 @@ async def list_entities(
     return page_response(request, listed, principal=principal, settings=settings, page=page)
 
 
-def salience_narrowing(
+def _about(filters: ArticleFilters, slug: str) -> ArticleFilters:
+    return filters.with_entity(slug).with_about(slug)
+
+
+async def entity_narrowing(
     salience: Annotated[
         Literal["about"] | None,
         Query(description="`about`: only the stories about the entity, not those naming it."),
     ] = None,
 ) -> Narrowing:
-    if salience == "about":
-        return ArticleFilters.with_about
-    return lambda filters, _slug: filters
+    """How an entity's article list narrows to it: the stories naming it, or only those about it."""
+    return _about if salience == "about" else ArticleFilters.with_entity
 
 
-add_resource_routes(
-    router,
-    name="entity",
-    a_name="an entity",
-    ref_path=REF_PATH,
-    create_schema=EntityCreate,
-    update_schema=EntityUpdate,
-    read_schema=EntityRead,
-    not_null=("name", "type"),
-    nested={"external_ids": TypeAdapter(ExternalIds)},
-    find=service.find_entity,
-    read=service.read_entity,
-    create=service.create_entity,
-    update=service.update_entity,
-    delete=service.delete_entity,
-    with_slug=ArticleFilters.with_entity,
-    narrow=salience_narrowing,
-    create_doc="Create an entity; a name may be shared only by entities of different types.",
-    delete_doc="Move an entity to the trash; it no longer links in new writes.",
-    articles_doc="Published articles mentioning the entity, newest first.",
-)
+@router.post("", status_code=201, responses=create_responses(EntityRead))
+async def create_entity(
+    request: Request,
+    data: EntityCreate,
+    session: SessionDep,
+    principal: EditorDep,
+    settings: SettingsDep,
+    now: NowDep,
+    idempotency: IdempotencyDep,
+) -> Response:
+    """Create an entity; a name may be shared only by entities of different types."""
+    entity = await service.create_entity(session, data=data, now=now)
+    return await idempotency.complete(
+        resource_response(
+            request,
+            await service.read_entity(session, entity, now),
+            resource=entity,
+            settings=settings,
+            public=False,
+            status_code=201,
+            location=f"{base_url(request)}{router.prefix}/{entity.slug}",
+        )
+    )
 
 
-@router.get(
-    "/{ref}/related",
-    response_model=RelatedEntityPage,
-    responses={
-        301: {"description": "Moved."},
-        **problem_responses(401, 404, 410, 422),
-    },
-)
+@router.get("/{ref}", responses=read_responses(EntityRead))
+async def get_entity(
+    request: Request,
+    entity: EntityDep,
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    now: NowDep,
+) -> Response:
+    """One entity by id or slug."""
+    found = await entity.found()
+    if found.item is None:
+        return moved(request, found, principal=principal, settings=settings)
+    return resource_response(
+        request,
+        await service.read_entity(session, found.item, now),
+        resource=found.item,
+        settings=settings,
+        public=is_public(principal),
+    )
+
+
+async def _edited(
+    request: Request,
+    session: AsyncSession,
+    entity: Ref[Entity],
+    values: dict[str, Any],
+    *,
+    settings: Settings,
+    now: datetime,
+    precondition: Precondition,
+    merge: bool,
+) -> Response:
+    refuse_nulls(values, NOT_NULL)
+    item = await entity.for_write()
+    if merge:
+        values = merge_nested(item, values, NESTED)
+    item = await service.update_entity(
+        session, item, values=values, precondition=precondition, now=now
+    )
+    return resource_response(
+        request,
+        await service.read_entity(session, item, now),
+        resource=item,
+        settings=settings,
+        public=False,
+    )
+
+
+@router.patch("/{ref}", responses=edit_responses(EntityRead))
+async def update_entity(
+    request: Request,
+    data: EntityUpdate,
+    entity: EntityDep,
+    principal: EditorDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    precondition: PreconditionDep,
+) -> Response:
+    """Change some fields of an entity (JSON merge patch)."""
+    values = data.model_dump(exclude_unset=True)
+    return await _edited(
+        request,
+        session,
+        entity,
+        values,
+        settings=settings,
+        now=now,
+        precondition=precondition,
+        merge=True,
+    )
+
+
+@router.put("/{ref}", responses=edit_responses(EntityRead))
+async def replace_entity(
+    request: Request,
+    data: EntityCreate,
+    entity: EntityDep,
+    principal: EditorDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    precondition: PreconditionDep,
+) -> Response:
+    """Replace an entity."""
+    values = data.model_dump()
+    return await _edited(
+        request,
+        session,
+        entity,
+        values,
+        settings=settings,
+        now=now,
+        precondition=precondition,
+        merge=False,
+    )
+
+
+@router.delete("/{ref}", status_code=204, responses=DELETE_RESPONSES)
+async def delete_entity(
+    entity: EntityDep,
+    session: SessionDep,
+    principal: EditorDep,
+    now: NowDep,
+    precondition: PreconditionDep,
+    purge: PurgeQuery = False,
+) -> Response:
+    """Move an entity to the trash; it no longer links in new writes."""
+    check_purge(principal, purge)
+    item = await entity.for_write(include_deleted=purge)
+    await service.delete_entity(session, item, purge=purge, precondition=precondition, now=now)
+    return no_content()
+
+
+@router.get("/{ref}/articles", response_model=ArticlePage, responses=LISTED_RESPONSES)
+async def list_entity_articles(
+    request: Request,
+    entity: EntityDep,
+    settings: SettingsDep,
+    filters: FiltersDep,
+    page: PageDep,
+    fields: FieldsDep,
+    narrowing: Annotated[Narrowing, Depends(entity_narrowing)],
+    sort: Annotated[ArticleSort, Query(description="Order of the list.")] = "-published_at",
+) -> Response:
+    """Published articles mentioning the entity, newest first."""
+    return await articles_response(
+        request, entity, narrowing, settings, filters, page, fields, sort
+    )
+
+
+@router.get("/{ref}/related", response_model=RelatedEntityPage, responses=LISTED_RESPONSES)
 async def list_related_entities(
     request: Request,
-    ref: Annotated[str, REF_PATH],
+    entity: EntityDep,
     session: SessionDep,
     principal: PrincipalDep,
     settings: SettingsDep,
@@ -121,26 +282,19 @@ async def list_related_entities(
     ] = None,
 ) -> Response:
     """Entities mentioned in the same articles, with how many: most shared first, then by name."""
-    found = await service.find_entity(session, ref, principal=principal, now=now)
+    found = await entity.found()
     if found.item is None:
-        return moved_response(request, found, settings=settings, public=is_public(principal))
+        return moved(request, found, principal=principal, settings=settings)
     listed = await coverage.related_entities(
         session, found.item, type_=type, since=since, page=page, principal=principal, now=now
     )
     return page_response(request, listed, principal=principal, settings=settings, page=page)
 
 
-@router.get(
-    "/{ref}/timeline",
-    response_model=Timeline,
-    responses={
-        301: {"description": "Moved."},
-        **problem_responses(401, 404, 410, 422),
-    },
-)
+@router.get("/{ref}/timeline", response_model=Timeline, responses=LISTED_RESPONSES)
 async def get_entity_timeline(
     request: Request,
-    ref: Annotated[str, REF_PATH],
+    entity: EntityDep,
     session: SessionDep,
     principal: PrincipalDep,
     settings: SettingsDep,
@@ -157,9 +311,9 @@ async def get_entity_timeline(
 ) -> Response:
     """Coverage of the entity over time: published stories per period, those about it, and
     the entities it appears with most."""
-    found = await service.find_entity(session, ref, principal=principal, now=now)
+    found = await entity.found()
     if found.item is None:
-        return moved_response(request, found, settings=settings, public=is_public(principal))
+        return moved(request, found, principal=principal, settings=settings)
     data = await coverage.entity_timeline(
         session,
         found.item,
@@ -198,7 +352,7 @@ class EntityMerge(InputModel):
 )
 async def merge_entity(
     request: Request,
-    ref: Annotated[str, REF_PATH],
+    entity: EntityDep,
     data: EntityMerge,
     session: SessionDep,
     principal: AdminDep,
@@ -208,12 +362,8 @@ async def merge_entity(
     idempotency: IdempotencyDep,
 ) -> Response:
     """Merge this entity into another (admin): mentions, names and external ids move there."""
-    item = current(
-        await service.find_entity(session, ref, principal=principal, now=now, for_update=True),
-        ref,
-    )
     target = await service.merge_entity(
-        session, item, into=data.into, precondition=precondition, now=now
+        session, await entity.for_write(), into=data.into, precondition=precondition, now=now
     )
     return await idempotency.complete(
         resource_response(

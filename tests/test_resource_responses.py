@@ -1,4 +1,4 @@
-"""Entities and tags share their routes; each keeps its own names and schemas in OpenAPI."""
+"""Entities, tags and authors answer alike; each keeps its own names and schemas in OpenAPI."""
 
 from __future__ import annotations
 
@@ -24,7 +24,12 @@ def _body(operation: dict[str, Any]) -> str:
 
 
 @pytest.mark.parametrize(
-    ("collection", "name", "model"), [("entities", "entity", "Entity"), ("tags", "tag", "Tag")]
+    ("collection", "name", "model"),
+    [
+        ("entities", "entity", "Entity"),
+        ("tags", "tag", "Tag"),
+        ("authors", "author", "Author"),
+    ],
 )
 def test_shared_routes_keep_their_own_operations(
     paths: dict[str, Any], collection: str, name: str, model: str
