@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
@@ -38,16 +38,17 @@ from app.articles.schemas import (
 )
 from app.core.config import Settings
 from app.core.db import SessionDep
-from app.core.deps import NowDep, PreconditionDep, SettingsDep, request_now
-from app.core.errors import invalid, problem_responses
+from app.core.deps import NowDep, PreconditionDep, PurgeQuery, Ref, SettingsDep, request_now
+from app.core.errors import problem_responses
 from app.core.http import Precondition
-from app.core.merge_patch import NestedFields, merge_nested
+from app.core.merge_patch import NestedFields, merge_nested, refuse_nulls
 from app.core.pagination import Page, PageDep
 from app.core.responses import collection_response, moved_response, no_content
 from app.core.security import EditorDep, Principal, PrincipalDep, check_purge
 from app.idempotency.deps import IdempotencyDep
 from app.linking.deps import LinkOptionsDep
 from app.linking.service import LinkOptions
+from app.models import Article
 from app.previews import service as previews_service
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
@@ -57,6 +58,16 @@ PREVIEW_HEADER = "lede-preview"
 NOT_NULLABLE = ("title", "body", "body_format", "authors", "language", "status", "tags", "entities")
 # Object-valued fields a merge patch merges member by member.
 NESTED: NestedFields = {"image": TypeAdapter(ImageIn)}
+
+
+async def article_ref(
+    ref: Annotated[str, REF_PATH], session: SessionDep, principal: PrincipalDep, now: NowDep
+) -> Ref[Article]:
+    """The article the path names, to be found as the principal may see it."""
+    return Ref(ref, session, principal, now, queries.find_article)
+
+
+ArticleDep = Annotated[Ref[Article], Depends(article_ref)]
 
 
 @router.get("", response_model=ArticlePage, responses=problem_responses(401, 422))
@@ -142,7 +153,7 @@ async def _preview(
 
 async def _edit(
     request: Request,
-    ref: str,
+    article: Ref[Article],
     values: dict[str, Any],
     session: AsyncSession,
     principal: Principal,
@@ -153,22 +164,20 @@ async def _edit(
     *,
     merge: bool = False,
 ) -> Response:
-    for name in NOT_NULLABLE:
-        if name in values and values[name] is None:
-            raise invalid(["body", name], f"{name} cannot be null.")
-    article = await queries.editable_article(session, ref, principal, now)
+    refuse_nulls(values, NOT_NULLABLE)
+    item = await article.for_write()
     if merge:
-        values = merge_nested(article, values, NESTED)
-    article = await service.update_article(
+        values = merge_nested(item, values, NESTED)
+    item = await service.update_article(
         session,
-        article,
+        item,
         values=values,
         principal=principal,
         precondition=precondition,
         now=now,
         linking=linking,
     )
-    return await written_response(request, session, article.id, article.version, article.slug)
+    return await written_response(request, session, item.id, item.version, item.slug)
 
 
 @router.patch(
@@ -180,7 +189,7 @@ async def _edit(
 )
 async def update_article(
     request: Request,
-    ref: Annotated[str, REF_PATH],
+    article: ArticleDep,
     data: ArticleUpdate,
     session: SessionDep,
     principal: EditorDep,
@@ -192,7 +201,16 @@ async def update_article(
     """Change some fields (JSON merge patch); send If-Match to never overwrite a colleague."""
     values = data.model_dump(exclude_unset=True)
     return await _edit(
-        request, ref, values, session, principal, settings, now, precondition, linking, merge=True
+        request,
+        article,
+        values,
+        session,
+        principal,
+        settings,
+        now,
+        precondition,
+        linking,
+        merge=True,
     )
 
 
@@ -205,7 +223,7 @@ async def update_article(
 )
 async def replace_article(
     request: Request,
-    ref: Annotated[str, REF_PATH],
+    article: ArticleDep,
     data: ArticleCreate,
     session: SessionDep,
     principal: EditorDep,
@@ -221,7 +239,7 @@ async def replace_article(
     if values["published_at"] is None:
         del values["published_at"]
     return await _edit(
-        request, ref, values, session, principal, settings, now, precondition, linking
+        request, article, values, session, principal, settings, now, precondition, linking
     )
 
 
@@ -234,18 +252,22 @@ async def replace_article(
     },
 )
 async def delete_article(
-    ref: Annotated[str, REF_PATH],
+    article: ArticleDep,
     session: SessionDep,
     principal: EditorDep,
     now: NowDep,
     precondition: PreconditionDep,
-    purge: Annotated[bool, Query(description="Remove for good (admin only).")] = False,
+    purge: PurgeQuery = False,
 ) -> Response:
     """Move an article to the trash; readers then get 410."""
     check_purge(principal, purge)
-    article = await queries.editable_article(session, ref, principal, now, include_deleted=purge)
     await service.delete_article(
-        session, article, purge=purge, principal=principal, precondition=precondition, now=now
+        session,
+        await article.for_write(include_deleted=purge),
+        purge=purge,
+        principal=principal,
+        precondition=precondition,
+        now=now,
     )
     return no_content()
 
@@ -260,7 +282,7 @@ async def delete_article(
 )
 async def list_related_articles(
     request: Request,
-    ref: Annotated[str, REF_PATH],
+    article: ArticleDep,
     session: SessionDep,
     principal: PrincipalDep,
     settings: SettingsDep,
@@ -268,7 +290,7 @@ async def list_related_articles(
     limit: Annotated[int, Query(ge=1, le=100, description="How many.")] = 10,
 ) -> Response:
     """Published articles sharing the most entities (2 points each) and tags (1 point each)."""
-    found = await queries.find_article(session, ref, principal=principal, now=now)
+    found = await article.found()
     if found.item is None:
         return moved_response(request, found, settings=settings, public=is_public(principal))
     scored, total = await related.related_articles(session, found.item, limit=limit, now=now)
