@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -36,7 +35,6 @@ from app.articles.schemas import (
     ImageIn,
     RelatedArticlePage,
 )
-from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.deps import NowDep, PreconditionDep, PurgeQuery, Ref, SettingsDep, request_now
 from app.core.errors import problem_responses
@@ -44,7 +42,7 @@ from app.core.http import Precondition
 from app.core.merge_patch import NestedFields, merge_nested, refuse_nulls
 from app.core.pagination import Page, PageDep
 from app.core.responses import collection_response, moved_response, no_content
-from app.core.security import EditorDep, Principal, PrincipalDep, check_purge
+from app.core.security import EditorDep, PrincipalDep, check_purge
 from app.idempotency.deps import IdempotencyDep
 from app.linking.deps import LinkOptionsDep
 from app.linking.service import LinkOptions
@@ -61,10 +59,10 @@ NESTED: NestedFields = {"image": TypeAdapter(ImageIn)}
 
 
 async def article_ref(
-    ref: Annotated[str, REF_PATH], session: SessionDep, principal: PrincipalDep, now: NowDep
+    request: Request, ref: Annotated[str, REF_PATH], session: SessionDep, principal: PrincipalDep
 ) -> Ref[Article]:
     """The article the path names, to be found as the principal may see it."""
-    return Ref(ref, session, principal, now, queries.find_article)
+    return Ref(ref, session, principal, request_now(request), queries.find_article)
 
 
 ArticleDep = Annotated[Ref[Article], Depends(article_ref)]
@@ -155,10 +153,6 @@ async def _edit(
     request: Request,
     article: Ref[Article],
     values: dict[str, Any],
-    session: AsyncSession,
-    principal: Principal,
-    settings: Settings,
-    now: datetime,
     precondition: Precondition,
     linking: LinkOptions,
     *,
@@ -169,15 +163,15 @@ async def _edit(
     if merge:
         values = merge_nested(item, values, NESTED)
     item = await service.update_article(
-        session,
+        article.session,
         item,
         values=values,
-        principal=principal,
+        principal=article.principal,
         precondition=precondition,
-        now=now,
+        now=article.now,
         linking=linking,
     )
-    return await written_response(request, session, item.id, item.version, item.slug)
+    return await written_response(request, article.session, item.id, item.version, item.slug)
 
 
 @router.patch(
@@ -191,27 +185,13 @@ async def update_article(
     request: Request,
     article: ArticleDep,
     data: ArticleUpdate,
-    session: SessionDep,
     principal: EditorDep,
-    settings: SettingsDep,
-    now: NowDep,
     precondition: PreconditionDep,
     linking: LinkOptionsDep,
 ) -> Response:
     """Change some fields (JSON merge patch); send If-Match to never overwrite a colleague."""
     values = data.model_dump(exclude_unset=True)
-    return await _edit(
-        request,
-        article,
-        values,
-        session,
-        principal,
-        settings,
-        now,
-        precondition,
-        linking,
-        merge=True,
-    )
+    return await _edit(request, article, values, precondition, linking, merge=True)
 
 
 @router.put(
@@ -225,10 +205,7 @@ async def replace_article(
     request: Request,
     article: ArticleDep,
     data: ArticleCreate,
-    session: SessionDep,
     principal: EditorDep,
-    settings: SettingsDep,
-    now: NowDep,
     precondition: PreconditionDep,
     linking: LinkOptionsDep,
 ) -> Response:
@@ -238,9 +215,7 @@ async def replace_article(
         del values["slug"]
     if values["published_at"] is None:
         del values["published_at"]
-    return await _edit(
-        request, article, values, session, principal, settings, now, precondition, linking
-    )
+    return await _edit(request, article, values, precondition, linking)
 
 
 @router.delete(
@@ -253,21 +228,19 @@ async def replace_article(
 )
 async def delete_article(
     article: ArticleDep,
-    session: SessionDep,
     principal: EditorDep,
-    now: NowDep,
     precondition: PreconditionDep,
     purge: PurgeQuery = False,
 ) -> Response:
     """Move an article to the trash; readers then get 410."""
     check_purge(principal, purge)
     await service.delete_article(
-        session,
+        article.session,
         await article.for_write(include_deleted=purge),
         purge=purge,
         principal=principal,
         precondition=precondition,
-        now=now,
+        now=article.now,
     )
     return no_content()
 
@@ -283,22 +256,22 @@ async def delete_article(
 async def list_related_articles(
     request: Request,
     article: ArticleDep,
-    session: SessionDep,
-    principal: PrincipalDep,
     settings: SettingsDep,
-    now: NowDep,
     limit: Annotated[int, Query(ge=1, le=100, description="How many.")] = 10,
 ) -> Response:
     """Published articles sharing the most entities (2 points each) and tags (1 point each)."""
     found = await article.found()
+    public = is_public(article.principal)
     if found.item is None:
-        return moved_response(request, found, settings=settings, public=is_public(principal))
-    scored, total = await related.related_articles(session, found.item, limit=limit, now=now)
+        return moved_response(request, found, settings=settings, public=public)
+    scored, total = await related.related_articles(
+        article.session, found.item, limit=limit, now=article.now
+    )
     return collection_response(
         request,
-        [{**queries.to_dict(article, LIST_FIELDS), "score": score} for article, score in scored],
+        [{**queries.to_dict(item, LIST_FIELDS), "score": score} for item, score in scored],
         settings=settings,
-        public=is_public(principal),
+        public=public,
         page=Page(limit=limit, offset=0, cursor=None),
         total=total,
         next_cursor=None,

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from app.articles.filters import ArticleFilters, ArticleSort, FieldsDep, FiltersDep
@@ -17,7 +15,7 @@ from app.authors.repository import AuthorSort
 from app.authors.schemas import AuthorCreate, AuthorPage, AuthorRead, AuthorUpdate
 from app.core.config import Settings
 from app.core.db import SessionDep
-from app.core.deps import NowDep, PreconditionDep, PurgeQuery, Ref, SettingsDep
+from app.core.deps import NowDep, PreconditionDep, PurgeQuery, Ref, SettingsDep, request_now
 from app.core.errors import problem_responses
 from app.core.http import Precondition
 from app.core.merge_patch import refuse_nulls
@@ -45,10 +43,10 @@ NOT_NULL = ("name",)
 
 
 async def author_ref(
-    ref: Annotated[str, REF_PATH], session: SessionDep, principal: PrincipalDep, now: NowDep
+    request: Request, ref: Annotated[str, REF_PATH], session: SessionDep, principal: PrincipalDep
 ) -> Ref[Author]:
     """The author the path names, to be found as the principal may see it."""
-    return Ref(ref, session, principal, now, service.find_author)
+    return Ref(ref, session, principal, request_now(request), service.find_author)
 
 
 AuthorDep = Annotated[Ref[Author], Depends(author_ref)]
@@ -98,44 +96,38 @@ async def create_author(
 
 
 @router.get("/{ref}", responses=read_responses(AuthorRead))
-async def get_author(
-    request: Request,
-    author: AuthorDep,
-    session: SessionDep,
-    principal: PrincipalDep,
-    settings: SettingsDep,
-    now: NowDep,
-) -> Response:
+async def get_author(request: Request, author: AuthorDep, settings: SettingsDep) -> Response:
     """One author by id or slug."""
     found = await author.found()
     if found.item is None:
-        return moved(request, found, principal=principal, settings=settings)
+        return moved(request, found, principal=author.principal, settings=settings)
     return resource_response(
         request,
-        await service.read_author(session, found.item, now),
+        await service.read_author(author.session, found.item, author.now),
         resource=found.item,
         settings=settings,
-        public=is_public(principal),
+        public=is_public(author.principal),
     )
 
 
 async def _edited(
     request: Request,
-    session: AsyncSession,
     author: Ref[Author],
     values: dict[str, Any],
-    *,
     settings: Settings,
-    now: datetime,
     precondition: Precondition,
 ) -> Response:
     refuse_nulls(values, NOT_NULL)
     item = await service.update_author(
-        session, await author.for_write(), values=values, precondition=precondition, now=now
+        author.session,
+        await author.for_write(),
+        values=values,
+        precondition=precondition,
+        now=author.now,
     )
     return resource_response(
         request,
-        await service.read_author(session, item, now),
+        await service.read_author(author.session, item, author.now),
         resource=item,
         settings=settings,
         public=False,
@@ -148,16 +140,12 @@ async def update_author(
     data: AuthorUpdate,
     author: AuthorDep,
     principal: EditorDep,
-    session: SessionDep,
     settings: SettingsDep,
-    now: NowDep,
     precondition: PreconditionDep,
 ) -> Response:
     """Change some fields of an author (JSON merge patch)."""
     values = data.model_dump(exclude_unset=True)
-    return await _edited(
-        request, session, author, values, settings=settings, now=now, precondition=precondition
-    )
+    return await _edited(request, author, values, settings, precondition)
 
 
 @router.put("/{ref}", responses=edit_responses(AuthorRead))
@@ -166,31 +154,26 @@ async def replace_author(
     data: AuthorCreate,
     author: AuthorDep,
     principal: EditorDep,
-    session: SessionDep,
     settings: SettingsDep,
-    now: NowDep,
     precondition: PreconditionDep,
 ) -> Response:
     """Replace an author."""
-    values = data.model_dump()
-    return await _edited(
-        request, session, author, values, settings=settings, now=now, precondition=precondition
-    )
+    return await _edited(request, author, data.model_dump(), settings, precondition)
 
 
 @router.delete("/{ref}", status_code=204, responses=DELETE_RESPONSES)
 async def delete_author(
     author: AuthorDep,
-    session: SessionDep,
     principal: EditorDep,
-    now: NowDep,
     precondition: PreconditionDep,
     purge: PurgeQuery = False,
 ) -> Response:
     """Move an author to the trash; their bylines stay on the articles as written."""
     check_purge(principal, purge)
     item = await author.for_write(include_deleted=purge)
-    await service.delete_author(session, item, purge=purge, precondition=precondition, now=now)
+    await service.delete_author(
+        author.session, item, purge=purge, precondition=precondition, now=author.now
+    )
     return no_content()
 
 

@@ -56,10 +56,13 @@ PurgeQuery = Annotated[bool, Query(description="Remove for good (admin only).")]
 
 @dataclass(frozen=True, slots=True)
 class Ref(Generic[R]):
-    """The resource a path names by id or slug, with what finds it as the principal may see it.
+    """The resource a path names by id or slug, with what finds it as the principal may see it
+    and the request's session, principal and "now".
 
     It is looked up when the endpoint asks, after FastAPI has checked the rest of the
     request: a bad query or body is a 422 whatever the ref names, and costs no look-up.
+    An endpoint that takes one uses its session, principal and now rather than declaring
+    them again: FastAPI walks every declared dependency on every request, cached or not.
     """
 
     ref: str

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import Field, StringConstraints, TypeAdapter
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from app.articles.filters import ArticleFilters, ArticleSort, FieldsDep, FiltersDep
@@ -15,7 +13,7 @@ from app.articles.responses import is_public, read_caches
 from app.articles.schemas import ArticlePage
 from app.core.config import Settings
 from app.core.db import SessionDep
-from app.core.deps import NowDep, PreconditionDep, PurgeQuery, Ref, SettingsDep
+from app.core.deps import NowDep, PreconditionDep, PurgeQuery, Ref, SettingsDep, request_now
 from app.core.errors import problem_responses
 from app.core.http import Precondition
 from app.core.merge_patch import NestedFields, merge_nested, refuse_nulls
@@ -60,11 +58,11 @@ NESTED: NestedFields = {"external_ids": TypeAdapter(ExternalIds)}
 
 
 async def entity_ref(
-    ref: Annotated[str, REF_PATH], session: SessionDep, principal: PrincipalDep, now: NowDep
+    request: Request, ref: Annotated[str, REF_PATH], session: SessionDep, principal: PrincipalDep
 ) -> Ref[Entity]:
     """The entity the path names, to be found as the principal may see it (a merged one's
     id leads where it was merged)."""
-    return Ref(ref, session, principal, now, service.find_entity)
+    return Ref(ref, session, principal, request_now(request), service.find_entity)
 
 
 EntityDep = Annotated[Ref[Entity], Depends(entity_ref)]
@@ -136,36 +134,27 @@ async def create_entity(
 
 
 @router.get("/{ref}", responses=read_responses(EntityRead))
-async def get_entity(
-    request: Request,
-    entity: EntityDep,
-    session: SessionDep,
-    principal: PrincipalDep,
-    settings: SettingsDep,
-    now: NowDep,
-) -> Response:
+async def get_entity(request: Request, entity: EntityDep, settings: SettingsDep) -> Response:
     """One entity by id or slug."""
     found = await entity.found()
     if found.item is None:
-        return moved(request, found, principal=principal, settings=settings)
+        return moved(request, found, principal=entity.principal, settings=settings)
     return resource_response(
         request,
-        await service.read_entity(session, found.item, now),
+        await service.read_entity(entity.session, found.item, entity.now),
         resource=found.item,
         settings=settings,
-        public=is_public(principal),
+        public=is_public(entity.principal),
     )
 
 
 async def _edited(
     request: Request,
-    session: AsyncSession,
     entity: Ref[Entity],
     values: dict[str, Any],
-    *,
     settings: Settings,
-    now: datetime,
     precondition: Precondition,
+    *,
     merge: bool,
 ) -> Response:
     refuse_nulls(values, NOT_NULL)
@@ -173,11 +162,11 @@ async def _edited(
     if merge:
         values = merge_nested(item, values, NESTED)
     item = await service.update_entity(
-        session, item, values=values, precondition=precondition, now=now
+        entity.session, item, values=values, precondition=precondition, now=entity.now
     )
     return resource_response(
         request,
-        await service.read_entity(session, item, now),
+        await service.read_entity(entity.session, item, entity.now),
         resource=item,
         settings=settings,
         public=False,
@@ -190,23 +179,12 @@ async def update_entity(
     data: EntityUpdate,
     entity: EntityDep,
     principal: EditorDep,
-    session: SessionDep,
     settings: SettingsDep,
-    now: NowDep,
     precondition: PreconditionDep,
 ) -> Response:
     """Change some fields of an entity (JSON merge patch)."""
     values = data.model_dump(exclude_unset=True)
-    return await _edited(
-        request,
-        session,
-        entity,
-        values,
-        settings=settings,
-        now=now,
-        precondition=precondition,
-        merge=True,
-    )
+    return await _edited(request, entity, values, settings, precondition, merge=True)
 
 
 @router.put("/{ref}", responses=edit_responses(EntityRead))
@@ -215,38 +193,26 @@ async def replace_entity(
     data: EntityCreate,
     entity: EntityDep,
     principal: EditorDep,
-    session: SessionDep,
     settings: SettingsDep,
-    now: NowDep,
     precondition: PreconditionDep,
 ) -> Response:
     """Replace an entity."""
-    values = data.model_dump()
-    return await _edited(
-        request,
-        session,
-        entity,
-        values,
-        settings=settings,
-        now=now,
-        precondition=precondition,
-        merge=False,
-    )
+    return await _edited(request, entity, data.model_dump(), settings, precondition, merge=False)
 
 
 @router.delete("/{ref}", status_code=204, responses=DELETE_RESPONSES)
 async def delete_entity(
     entity: EntityDep,
-    session: SessionDep,
     principal: EditorDep,
-    now: NowDep,
     precondition: PreconditionDep,
     purge: PurgeQuery = False,
 ) -> Response:
     """Move an entity to the trash; it no longer links in new writes."""
     check_purge(principal, purge)
     item = await entity.for_write(include_deleted=purge)
-    await service.delete_entity(session, item, purge=purge, precondition=precondition, now=now)
+    await service.delete_entity(
+        entity.session, item, purge=purge, precondition=precondition, now=entity.now
+    )
     return no_content()
 
 
@@ -271,10 +237,7 @@ async def list_entity_articles(
 async def list_related_entities(
     request: Request,
     entity: EntityDep,
-    session: SessionDep,
-    principal: PrincipalDep,
     settings: SettingsDep,
-    now: NowDep,
     page: PageDep,
     type: Annotated[EntityType | None, Query(description="Only entities of this type.")] = None,
     since: Annotated[
@@ -284,21 +247,24 @@ async def list_related_entities(
     """Entities mentioned in the same articles, with how many: most shared first, then by name."""
     found = await entity.found()
     if found.item is None:
-        return moved(request, found, principal=principal, settings=settings)
+        return moved(request, found, principal=entity.principal, settings=settings)
     listed = await coverage.related_entities(
-        session, found.item, type_=type, since=since, page=page, principal=principal, now=now
+        entity.session,
+        found.item,
+        type_=type,
+        since=since,
+        page=page,
+        principal=entity.principal,
+        now=entity.now,
     )
-    return page_response(request, listed, principal=principal, settings=settings, page=page)
+    return page_response(request, listed, principal=entity.principal, settings=settings, page=page)
 
 
 @router.get("/{ref}/timeline", response_model=Timeline, responses=LISTED_RESPONSES)
 async def get_entity_timeline(
     request: Request,
     entity: EntityDep,
-    session: SessionDep,
-    principal: PrincipalDep,
     settings: SettingsDep,
-    now: NowDep,
     interval: Annotated[
         Interval, Query(description="Length of a period: weeks start on Monday, all in UTC.")
     ] = "week",
@@ -313,14 +279,14 @@ async def get_entity_timeline(
     the entities it appears with most."""
     found = await entity.found()
     if found.item is None:
-        return moved(request, found, principal=principal, settings=settings)
+        return moved(request, found, principal=entity.principal, settings=settings)
     data = await coverage.entity_timeline(
-        session,
+        entity.session,
         found.item,
         interval=interval,
         since=since,
         until=until,
-        now=now,
+        now=entity.now,
         timelines=read_caches(request).timelines,
     )
     page = Page(limit=max(len(data), 1), offset=0, cursor=None)
@@ -328,7 +294,7 @@ async def get_entity_timeline(
         request,
         data,
         settings=settings,
-        public=is_public(principal),
+        public=is_public(entity.principal),
         page=page,
         total=len(data),
         next_cursor=None,
@@ -354,21 +320,23 @@ async def merge_entity(
     request: Request,
     entity: EntityDep,
     data: EntityMerge,
-    session: SessionDep,
     principal: AdminDep,
     settings: SettingsDep,
-    now: NowDep,
     precondition: PreconditionDep,
     idempotency: IdempotencyDep,
 ) -> Response:
     """Merge this entity into another (admin): mentions, names and external ids move there."""
     target = await service.merge_entity(
-        session, await entity.for_write(), into=data.into, precondition=precondition, now=now
+        entity.session,
+        await entity.for_write(),
+        into=data.into,
+        precondition=precondition,
+        now=entity.now,
     )
     return await idempotency.complete(
         resource_response(
             request,
-            await service.read_entity(session, target, now),
+            await service.read_entity(entity.session, target, entity.now),
             resource=target,
             settings=settings,
             public=False,

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from app.articles.filters import ArticleFilters, ArticleSort, FieldsDep, FiltersDep
@@ -14,7 +12,7 @@ from app.articles.responses import is_public, read_caches
 from app.articles.schemas import ArticlePage
 from app.core.config import Settings
 from app.core.db import SessionDep
-from app.core.deps import NowDep, PreconditionDep, PurgeQuery, Ref, SettingsDep
+from app.core.deps import NowDep, PreconditionDep, PurgeQuery, Ref, SettingsDep, request_now
 from app.core.errors import problem_responses
 from app.core.http import Precondition
 from app.core.merge_patch import refuse_nulls
@@ -45,10 +43,10 @@ NOT_NULL = ("name",)
 
 
 async def tag_ref(
-    ref: Annotated[str, REF_PATH], session: SessionDep, principal: PrincipalDep, now: NowDep
+    request: Request, ref: Annotated[str, REF_PATH], session: SessionDep, principal: PrincipalDep
 ) -> Ref[Tag]:
     """The tag the path names, to be found as the principal may see it."""
-    return Ref(ref, session, principal, now, service.find_tag)
+    return Ref(ref, session, principal, request_now(request), service.find_tag)
 
 
 TagDep = Annotated[Ref[Tag], Depends(tag_ref)]
@@ -104,44 +102,34 @@ async def create_tag(
 
 
 @router.get("/{ref}", responses=read_responses(TagRead))
-async def get_tag(
-    request: Request,
-    tag: TagDep,
-    session: SessionDep,
-    principal: PrincipalDep,
-    settings: SettingsDep,
-    now: NowDep,
-) -> Response:
+async def get_tag(request: Request, tag: TagDep, settings: SettingsDep) -> Response:
     """One tag by id or slug."""
     found = await tag.found()
     if found.item is None:
-        return moved(request, found, principal=principal, settings=settings)
+        return moved(request, found, principal=tag.principal, settings=settings)
     return resource_response(
         request,
-        await service.read_tag(session, found.item, now),
+        await service.read_tag(tag.session, found.item, tag.now),
         resource=found.item,
         settings=settings,
-        public=is_public(principal),
+        public=is_public(tag.principal),
     )
 
 
 async def _edited(
     request: Request,
-    session: AsyncSession,
     tag: Ref[Tag],
     values: dict[str, Any],
-    *,
     settings: Settings,
-    now: datetime,
     precondition: Precondition,
 ) -> Response:
     refuse_nulls(values, NOT_NULL)
     item = await service.update_tag(
-        session, await tag.for_write(), values=values, precondition=precondition, now=now
+        tag.session, await tag.for_write(), values=values, precondition=precondition, now=tag.now
     )
     return resource_response(
         request,
-        await service.read_tag(session, item, now),
+        await service.read_tag(tag.session, item, tag.now),
         resource=item,
         settings=settings,
         public=False,
@@ -154,16 +142,12 @@ async def update_tag(
     data: TagUpdate,
     tag: TagDep,
     principal: EditorDep,
-    session: SessionDep,
     settings: SettingsDep,
-    now: NowDep,
     precondition: PreconditionDep,
 ) -> Response:
     """Change some fields of a tag (JSON merge patch)."""
     values = data.model_dump(exclude_unset=True)
-    return await _edited(
-        request, session, tag, values, settings=settings, now=now, precondition=precondition
-    )
+    return await _edited(request, tag, values, settings, precondition)
 
 
 @router.put("/{ref}", responses=edit_responses(TagRead))
@@ -172,31 +156,24 @@ async def replace_tag(
     data: TagCreate,
     tag: TagDep,
     principal: EditorDep,
-    session: SessionDep,
     settings: SettingsDep,
-    now: NowDep,
     precondition: PreconditionDep,
 ) -> Response:
     """Replace a tag."""
-    values = data.model_dump()
-    return await _edited(
-        request, session, tag, values, settings=settings, now=now, precondition=precondition
-    )
+    return await _edited(request, tag, data.model_dump(), settings, precondition)
 
 
 @router.delete("/{ref}", status_code=204, responses=DELETE_RESPONSES)
 async def delete_tag(
     tag: TagDep,
-    session: SessionDep,
     principal: EditorDep,
-    now: NowDep,
     precondition: PreconditionDep,
     purge: PurgeQuery = False,
 ) -> Response:
     """Move a tag to the trash; its articles keep their other tags."""
     check_purge(principal, purge)
     item = await tag.for_write(include_deleted=purge)
-    await service.delete_tag(session, item, purge=purge, precondition=precondition, now=now)
+    await service.delete_tag(tag.session, item, purge=purge, precondition=precondition, now=tag.now)
     return no_content()
 
 
