@@ -5,16 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from app.articles import queries, service
 from app.articles import revisions as revisions_service
-from app.articles.responses import REF_PATH, written_response
+from app.articles import service
+from app.articles.responses import ArticleDep, written_response
 from app.articles.schemas import ArticleRead, CorrectionCreate
-from app.core.db import SessionDep
-from app.core.deps import NowDep, PreconditionDep, SettingsDep
+from app.core.deps import PreconditionDep, SettingsDep
 from app.core.errors import problem_responses
 from app.core.pagination import OffsetPageDep, following_offset
 from app.core.responses import collection_response
@@ -23,6 +22,16 @@ from app.core.security import EditorDep
 from app.idempotency.deps import IdempotencyDep
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
+
+
+async def earlier_version(
+    version: Annotated[int, Path(ge=1, le=2**31 - 1, description="An earlier version.")],
+) -> int:
+    return version
+
+
+# A dependency, as the article is: the path's parameters are documented in their order.
+VersionDep = Annotated[int, Depends(earlier_version)]
 
 
 class RevisionRead(BaseModel):
@@ -52,19 +61,15 @@ class RevisionPage(Collection[RevisionRead]):
 )
 async def list_article_revisions(
     request: Request,
-    ref: Annotated[str, REF_PATH],
-    session: SessionDep,
+    ref: ArticleDep,
     principal: EditorDep,
     settings: SettingsDep,
-    now: NowDep,
     page: OffsetPageDep,
 ) -> Response:
     """Earlier versions of an article, newest first: who, when, what changed."""
-    article = await queries.editable_article(
-        session, ref, principal, now, include_deleted=True, for_update=False
-    )
+    article = await ref.for_write(include_deleted=True, for_update=False)
     revisions, total = await revisions_service.list_revisions(
-        session, article, limit=page.limit, offset=page.offset or 0
+        ref.session, article, limit=page.limit, offset=page.offset or 0
     )
     return collection_response(
         request,
@@ -85,22 +90,24 @@ async def list_article_revisions(
 )
 async def restore_article_revision(
     request: Request,
-    ref: Annotated[str, REF_PATH],
-    version: Annotated[int, Path(ge=1, le=2**31 - 1, description="An earlier version.")],
-    session: SessionDep,
+    ref: ArticleDep,
+    version: VersionDep,
     principal: EditorDep,
     settings: SettingsDep,
-    now: NowDep,
     precondition: PreconditionDep,
     idempotency: IdempotencyDep,
 ) -> Response:
     """Make an earlier version current again, as a new version."""
-    article = await queries.editable_article(session, ref, principal, now)
     article = await revisions_service.restore_revision(
-        session, article, version, principal=principal, precondition=precondition, now=now
+        ref.session,
+        await ref.for_write(),
+        version,
+        principal=principal,
+        precondition=precondition,
+        now=ref.now,
     )
     return await idempotency.complete(
-        await written_response(request, session, article.id, article.version, article.slug)
+        await written_response(request, ref.session, article.id, article.version, article.slug)
     )
 
 
@@ -114,22 +121,24 @@ async def restore_article_revision(
 )
 async def add_article_correction(
     request: Request,
-    ref: Annotated[str, REF_PATH],
+    ref: ArticleDep,
     data: CorrectionCreate,
-    session: SessionDep,
     principal: EditorDep,
-    now: NowDep,
     precondition: PreconditionDep,
     idempotency: IdempotencyDep,
 ) -> Response:
     """Publish a correction note: it joins the article's `corrections`, newest last."""
-    article = await queries.editable_article(session, ref, principal, now)
     article = await service.add_correction(
-        session, article, text=data.text, principal=principal, precondition=precondition, now=now
+        ref.session,
+        await ref.for_write(),
+        text=data.text,
+        principal=principal,
+        precondition=precondition,
+        now=ref.now,
     )
     return await idempotency.complete(
         await written_response(
-            request, session, article.id, article.version, article.slug, status_code=201
+            request, ref.session, article.id, article.version, article.slug, status_code=201
         )
     )
 
@@ -140,19 +149,20 @@ async def add_article_correction(
 )
 async def untrash_article(
     request: Request,
-    ref: Annotated[str, REF_PATH],
-    session: SessionDep,
+    ref: ArticleDep,
     principal: EditorDep,
     settings: SettingsDep,
-    now: NowDep,
     precondition: PreconditionDep,
     idempotency: IdempotencyDep,
 ) -> Response:
     """Take an article out of the trash."""
-    article = await queries.editable_article(session, ref, principal, now, include_deleted=True)
     article = await revisions_service.untrash(
-        session, article, principal=principal, precondition=precondition, now=now
+        ref.session,
+        await ref.for_write(include_deleted=True),
+        principal=principal,
+        precondition=precondition,
+        now=ref.now,
     )
     return await idempotency.complete(
-        await written_response(request, session, article.id, article.version, article.slug)
+        await written_response(request, ref.session, article.id, article.version, article.slug)
     )

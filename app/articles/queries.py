@@ -17,7 +17,7 @@ from app.core.errors import Gone, NotFound
 from app.core.http import dumps
 from app.core.pagination import Page
 from app.core.security import Principal
-from app.core.slugs import Found, could_be_ref, current
+from app.core.slugs import Found, could_be_ref
 from app.models import Article, Mention, Tag
 from app.models.visibility import is_visible, readable_clause, was_visible_when_trashed
 from app.resources.repository.lookup import find_by_ref
@@ -60,27 +60,6 @@ async def find_article(
     if not principal.sees_drafts and not is_visible(article, now):
         raise NotFound(f"No article {ref!r}.")
     return found
-
-
-async def editable_article(
-    session: AsyncSession,
-    ref: str,
-    principal: Principal,
-    now: datetime,
-    *,
-    include_deleted: bool = False,
-    for_update: bool = True,
-) -> Article:
-    """The article a write addresses: by id or current slug only, never a former one."""
-    found = await find_article(
-        session,
-        ref,
-        principal=principal,
-        now=now,
-        include_deleted=include_deleted,
-        for_update=for_update,
-    )
-    return current(found, ref)
 
 
 async def list_articles(

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Path, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
@@ -19,7 +19,8 @@ from app.articles import queries
 from app.articles.filters import LIST_FIELDS, ArticleFilters, ArticleSort, parse_fields
 from app.articles.reads import Document, ReadCaches, Rendered
 from app.core.config import Settings
-from app.core.deps import request_now
+from app.core.db import SessionDep
+from app.core.deps import Ref, request_now
 from app.core.http import (
     body_etag,
     cached_body,
@@ -30,9 +31,20 @@ from app.core.http import (
 )
 from app.core.pagination import Page, base_url, envelope, self_url
 from app.core.responses import moved_response, stored_response
-from app.core.security import Principal
+from app.core.security import Principal, PrincipalDep
+from app.models import Article
 
 REF_PATH = Path(description="An article id or slug; a former slug answers 301 to the current one.")
+
+
+async def article_ref(
+    request: Request, ref: Annotated[str, REF_PATH], session: SessionDep, principal: PrincipalDep
+) -> Ref[Article]:
+    """The article the path names, to be found as the principal may see it."""
+    return Ref(ref, session, principal, request_now(request), queries.find_article)
+
+
+ArticleDep = Annotated[Ref[Article], Depends(article_ref)]
 
 
 def hot_context(request: Request) -> tuple[Settings, datetime]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
@@ -20,6 +20,7 @@ from app.articles.filters import (
 )
 from app.articles.responses import (
     REF_PATH,
+    ArticleDep,
     article_list_response,
     article_response,
     hot_context,
@@ -56,16 +57,6 @@ PREVIEW_HEADER = "lede-preview"
 NOT_NULLABLE = ("title", "body", "body_format", "authors", "language", "status", "tags", "entities")
 # Object-valued fields a merge patch merges member by member.
 NESTED: NestedFields = {"image": TypeAdapter(ImageIn)}
-
-
-async def article_ref(
-    request: Request, ref: Annotated[str, REF_PATH], session: SessionDep, principal: PrincipalDep
-) -> Ref[Article]:
-    """The article the path names, to be found as the principal may see it."""
-    return Ref(ref, session, principal, request_now(request), queries.find_article)
-
-
-ArticleDep = Annotated[Ref[Article], Depends(article_ref)]
 
 
 @router.get("", response_model=ArticlePage, responses=problem_responses(401, 422))

@@ -76,15 +76,16 @@ class Ref(Generic[R]):
         slug moved."""
         return await self.find(self.session, self.ref, principal=self.principal, now=self.now)
 
-    async def for_write(self, *, include_deleted: bool = False) -> R:
+    async def for_write(self, *, include_deleted: bool = False, for_update: bool = True) -> R:
         """What a write addresses, by id or current slug (a former one is a 422), locked
-        until the write commits; ``include_deleted`` finds one in the trash too (a purge)."""
+        until the write commits unless ``for_update`` is False; ``include_deleted`` finds
+        one in the trash too (a purge, an untrash)."""
         found = await self.find(
             self.session,
             self.ref,
             principal=self.principal,
             now=self.now,
             include_deleted=include_deleted,
-            for_update=True,
+            for_update=for_update,
         )
         return current(found, self.ref)
