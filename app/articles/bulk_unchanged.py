@@ -10,9 +10,9 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles import hot_reads, mentions, service, versions
+from app.articles import mentions, service, versions
 from app.articles.bulk_items import ItemResult, ValidItem
-from app.articles.repository import ARTICLES
+from app.articles.repository import ARTICLES, hot_reads
 from app.core.slugs import fold_name
 from app.linking import service as linking_service
 from app.linking.service import LinkOptions

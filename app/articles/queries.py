@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles import hot_reads, reads, repository
+from app.articles import reads, repository
 from app.articles.filters import ARTICLE_FIELDS, ArticleFilters, ArticleSort
+from app.articles.repository import hot_reads
 from app.core.errors import Gone, NotFound
 from app.core.http import dumps
 from app.core.pagination import Page

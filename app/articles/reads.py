@@ -22,8 +22,8 @@ from sqlalchemy import Row
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles import hot_reads, repository
-from app.articles.repository import LINKED
+from app.articles import repository
+from app.articles.repository import LINKED, hot_reads
 from app.core.clock import utcnow
 
 FIRST_OF_NONE = 1 << 30

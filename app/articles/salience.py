@@ -9,8 +9,9 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles import hot_reads, repository
+from app.articles import repository
 from app.articles.mentions import article_text
+from app.articles.repository import hot_reads
 from app.entities import service as entities_service
 from app.linking import service as linking_service
 

@@ -12,10 +12,10 @@ import asyncpg
 import httpx
 import pytest
 
-from app.articles import hot_reads, repository
+from app.articles import repository
 from app.articles.filters import ARTICLE_FIELDS
 from app.articles.reads import RenderCache, Rendered
-from app.articles.repository import LINKED
+from app.articles.repository import LINKED, hot_reads
 from app.core.clock import utcnow
 from app.core.engines import IDLE_CHECK_SECONDS
 from app.core.prepared import fetch_prepared
