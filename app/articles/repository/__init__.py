@@ -176,14 +176,17 @@ async def list_page(
     rows, total, next_cursor = await page_rows(
         session, where=where, sort=sort, page=page, sees_drafts=sees_drafts, total=total
     )
-    ids = [row.id for row in rows]
-    loaded = {
-        a.id: a
-        for a in (
-            await session.scalars(select(Article).where(Article.id.in_(ids)).options(*options))
-        ).all()
-    }
-    return [loaded[i] for i in ids if i in loaded], total, next_cursor
+    articles = await load_articles(session, [row.id for row in rows], options)
+    return articles, total, next_cursor
+
+
+async def load_articles(
+    session: AsyncSession, ids: Sequence[uuid.UUID], options: Sequence[ORMOption] = ARTICLE_LOAD
+) -> list[Article]:
+    """The articles of ``ids`` that exist, loaded with ``options``, in the order of ``ids``."""
+    statement = select(Article).where(Article.id.in_(ids)).options(*options)
+    loaded = {a.id: a for a in (await session.scalars(statement)).all()}
+    return [loaded[i] for i in ids if i in loaded]
 
 
 def columns_of(fields: Sequence[str]) -> tuple[Any, ...]:
