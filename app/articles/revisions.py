@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles import publishing, service
+from app.articles.repository import revisions as revisions_repository
 from app.core.errors import NotFound
 from app.core.http import Precondition
 from app.core.security import Principal
-from app.models import Article, ArticleRevision
+from app.models import Article
 from app.resources.repository.versions import flush_new_version
 
 
@@ -20,24 +20,13 @@ async def list_revisions(
     session: AsyncSession, article: Article, *, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:
     """Earlier versions, newest first: who made each, when, and which fields it changed."""
-    of_article = ArticleRevision.article_id == article.id
     # One row more than the page: a row stores version N and the fields the edit
     # to N + 1 changed, so the fields that made version N are on the row after it
     # in this order.
-    rows = list(
-        (
-            await session.scalars(
-                select(ArticleRevision)
-                .where(of_article)
-                .order_by(ArticleRevision.version.desc())
-                .limit(limit + 1)
-                .offset(offset)
-            )
-        ).all()
+    rows = await revisions_repository.newest_first(
+        session, article.id, limit=limit + 1, offset=offset
     )
-    total = await session.scalar(
-        select(func.count()).select_from(ArticleRevision).where(of_article)
-    )
+    total = await revisions_repository.count(session, article.id)
     made_by_edit = {row.version + 1: row.changed_fields for row in rows}
     return [
         {
@@ -48,7 +37,7 @@ async def list_revisions(
             "article": _with_z_times(row.snapshot),
         }
         for row in rows[:limit]
-    ], total or 0
+    ], total
 
 
 def _with_z_times(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -69,7 +58,7 @@ async def restore_revision(
     now: datetime,
 ) -> Article:
     """Make an earlier version current again, as a new version (history is never rewritten)."""
-    row = await session.get(ArticleRevision, (article.id, version))
+    row = await revisions_repository.get(session, article.id, version)
     if row is None:
         raise NotFound(f"The article has no earlier version {version}.")
     values = {k: v for k, v in row.snapshot.items() if k != "slug"}
