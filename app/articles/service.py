@@ -8,10 +8,9 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles import mentions, publishing, versions
+from app.articles import mentions, publishing, repository, versions
 from app.articles.content import count_words, derive_summary, reading_time_minutes, render_body
 from app.articles.schemas import ArticleCreate
 from app.authors import service as authors_service
@@ -22,7 +21,7 @@ from app.core.security import Principal
 from app.core.slugs import fold_name, make_slug
 from app.linking import service as linking_service
 from app.linking.service import LinkOptions
-from app.models import Article, ArticleAuthor, ArticleTag, Mention
+from app.models import Article, ArticleAuthor, ArticleTag
 from app.models.visibility import becomes_visible, is_visible
 from app.resources.repository.slugs import ensure_slug_free, insert_with_free_slugs, move_slug
 from app.resources.repository.versions import trash_or_purge
@@ -247,16 +246,9 @@ async def create_articles(
         for row, article_links in zip(rows, linked, strict=True)
         for found in article_links
     ]
-    # ORM bulk INSERTs: the tags and entities created on the way are flushed first.
-    # NULLs are sent as values, so that rows missing different fields still go
-    # in one statement.
-    for model, model_rows in (
-        (ArticleTag, tag_rows),
-        (ArticleAuthor, byline_rows),
-        (Mention, mention_rows),
-    ):
-        if model_rows:
-            await session.execute(insert(model).execution_options(render_nulls=True), model_rows)
+    await repository.insert_links(
+        session, tags=tag_rows, bylines=byline_rows, mentions=mention_rows
+    )
     written = [SimpleNamespace(**row) for row in rows]
     await record_changes(
         session,

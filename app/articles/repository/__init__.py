@@ -17,6 +17,7 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
+    insert,
     or_,
     select,
     update,
@@ -231,6 +232,23 @@ async def text_page(session: AsyncSession, *, after: uuid.UUID | None, limit: in
     if after is not None:
         statement = statement.where(Article.id > after)
     return list((await session.execute(statement.order_by(Article.id).limit(limit))).all())
+
+
+async def insert_links(
+    session: AsyncSession,
+    *,
+    tags: Sequence[dict[str, Any]],
+    bylines: Sequence[dict[str, Any]],
+    mentions: Sequence[dict[str, Any]],
+) -> None:
+    """Insert the ``article_tags``, ``article_authors`` and ``mentions`` rows of new
+    articles, a statement per table."""
+    # ORM bulk INSERTs: the tags and entities created on the way are flushed first.
+    # NULLs are sent as values, so that rows missing different fields still go
+    # in one statement.
+    for model, rows in ((ArticleTag, tags), (ArticleAuthor, bylines), (Mention, mentions)):
+        if rows:
+            await session.execute(insert(model).execution_options(render_nulls=True), rows)
 
 
 async def set_salience(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
