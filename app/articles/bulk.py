@@ -8,19 +8,18 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles import bulk_unchanged, repository, service
+from app.articles import bulk_unchanged, service
 from app.articles.bulk_items import ItemResult, ItemStatus, RawItem, ValidItem
+from app.articles.repository import upserts
 from app.articles.schemas import ArticleCreate
 from app.core.errors import Conflict, ProblemError, field_error, problem_body
 from app.core.http import Precondition
 from app.core.security import Principal
 from app.core.slugs import make_slug
 from app.linking.service import LinkOptions
-from app.models import Article
 
 # Upserts replace whole articles, as PUT does; there is no ETag per item to check.
 NO_PRECONDITION = Precondition(tags=None, required=False)
@@ -71,7 +70,7 @@ async def _upsert(
 ) -> tuple[ItemStatus, uuid.UUID, str, int]:
     """Create or replace the story ``data`` names: what happened, and its id, slug and version."""
     slug, canonical_url, by_title = _upsert_keys(data)
-    targets = await repository.find_upsert_targets(session, slug=slug, canonical_url=canonical_url)
+    targets = await upserts.find_targets(session, slug=slug, canonical_url=canonical_url)
     if by_title:
         targets = [a for a in targets if a.title == data.title and a.canonical_url is None]
     if len(targets) > 1:
@@ -198,13 +197,7 @@ async def _targets(session: AsyncSession, run: Sequence[ValidItem]) -> list[list
     keys = [_upsert_keys(item.data) for item in run]
     slugs = {slug for slug, _url, _by_title in keys if slug is not None}
     urls = {url for _slug, url, _by_title in keys if url is not None}
-    stored = (
-        await session.execute(
-            select(
-                Article.id, Article.slug, Article.title, Article.canonical_url, Article.deleted_at
-            ).where(or_(Article.slug.in_(slugs), Article.canonical_url.in_(urls)))
-        )
-    ).all()
+    stored = await upserts.key_rows(session, slugs=slugs, urls=urls)
     by_slug = {row.slug: row for row in stored}
     by_url = {row.canonical_url: row for row in stored if row.canonical_url is not None}
     targets: list[list[Any]] = []

@@ -8,11 +8,11 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles import bulk, repository, service, versions
 from app.articles.bulk_items import ItemResult, RawItem, Tally
+from app.articles.repository import upserts
 from app.core.clock import utcnow
 from app.core.db import Database
 from app.core.security import Principal
@@ -43,11 +43,10 @@ async def import_articles(
     async with search_index.deferred(database, expected):
         while batch := list(islice(iterator, batch_size)):
             async with database.writer() as session, session.begin():
-                if session.get_bind().dialect.name == "postgresql":
-                    # The tables grow faster than autovacuum analyzes them: a plan
-                    # PostgreSQL kept for a statement while they were small (a
-                    # sequential scan) would stay, and slow every batch after.
-                    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+                # The tables grow faster than autovacuum analyzes them: a plan
+                # PostgreSQL kept for a statement while they were small (a
+                # sequential scan) would stay, and slow every batch after.
+                await upserts.plan_each_statement(session)
                 results = await bulk.upsert_articles(
                     session,
                     batch,

@@ -257,20 +257,6 @@ async def set_salience(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
         await session.execute(update(Mention), rows)
 
 
-async def find_upsert_targets(
-    session: AsyncSession, *, slug: str | None, canonical_url: str | None
-) -> list[Article]:
-    """The articles (trashed ones too) holding ``slug`` or ``canonical_url``, loaded afresh."""
-    keys = [Article.slug == slug] if slug is not None else []
-    if canonical_url is not None:
-        keys.append(Article.canonical_url == canonical_url)
-    if not keys:
-        return []
-    statement = select(Article).where(or_(*keys)).options(*ARTICLE_LOAD)
-    result = await session.scalars(statement.execution_options(populate_existing=True))
-    return list(result.all())
-
-
 async def export_page(
     session: AsyncSession,
     *,
