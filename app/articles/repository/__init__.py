@@ -1,4 +1,9 @@
-"""Article queries: filters, sorts and keyset pages, under the rule of models.visibility."""
+"""Article queries: filters, sorts and keyset pages, under the rule of models.visibility.
+
+The package's modules hold the rest: the reads every page view makes (hot_reads),
+related articles (related), earlier versions (revisions) and the stored articles
+bulk upserts name (upserts).
+"""
 
 from __future__ import annotations
 
