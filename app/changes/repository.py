@@ -1,15 +1,17 @@
-"""Change-feed queries: the events a syncing client reads next, and hiding superseded ones."""
+"""Change-feed queries: the events a syncing client reads next, hiding superseded ones, and
+writing new ones with their numbers."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from app.core.errors import invalid
 from app.core.pagination import decode_cursor, encode_cursor
@@ -175,3 +177,25 @@ async def withdraw_pending(
         .values(public=False)
         .execution_options(synchronize_session=False)
     )
+
+
+# Writing events as a transaction commits (from a sync session event) -------
+
+
+def add_to_counter(session: Session, name: str, amount: int) -> int | None:
+    """Add ``amount`` to the counter ``name`` and give its new value (None: no such counter).
+
+    The counter's row stays locked until the transaction ends.
+    """
+    return session.scalar(
+        update(Counter)
+        .where(Counter.name == name)
+        .values(value=Counter.value + amount)
+        .returning(Counter.value)
+    )
+
+
+def insert_changes(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Write these numbered events (rows of ``changes`` columns)."""
+    # NULLs sent as values: one statement whether or not visible_from is set.
+    session.execute(insert(Change).execution_options(render_nulls=True), rows)

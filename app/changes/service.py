@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event as event_api
-from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -17,7 +16,7 @@ from app.changes import repository
 from app.changes.repository import Position
 from app.core.clock import utcnow
 from app.core.security import Principal
-from app.models import Change, Counter, Entity, Tag
+from app.models import Change, Entity, Tag
 from app.models.visibility import announced
 
 CHANGES_COUNTER = "changes"
@@ -67,12 +66,7 @@ def next_seqs(session: Session, count: int) -> range:
     commit: events are numbered in commit order, so a client that has read up
     to N never later finds an event below N.
     """
-    last = session.scalar(
-        update(Counter)
-        .where(Counter.name == CHANGES_COUNTER)
-        .values(value=Counter.value + count)
-        .returning(Counter.value)
-    )
+    last = repository.add_to_counter(session, CHANGES_COUNTER, count)
     if last is None:
         raise RuntimeError("The change counter is missing: run `lede migrate`.")
     return range(int(last) - count + 1, int(last) + 1)
@@ -152,9 +146,7 @@ def _write_pending(session: Session) -> None:
     pending: list[tuple[Any, Event, datetime]] = session.info.pop(_PENDING, [])
     # Counters in one order in every transaction: two commits never wait on each other.
     for counter in sorted({name for _transaction, name in session.info.pop(_BUMPS, [])}):
-        session.execute(
-            update(Counter).where(Counter.name == counter).values(value=Counter.value + 1)
-        )
+        repository.add_to_counter(session, counter, 1)
     if not pending:
         return
     rows = [_row(event, at) for _transaction, event, at in pending]
@@ -170,8 +162,7 @@ def _write_pending(session: Session) -> None:
                 earlier["public"] = False
     for seq, row in zip(next_seqs(session, len(rows)), rows, strict=True):
         row["seq"] = seq
-    # NULLs sent as values: one statement whether or not visible_from is set.
-    session.execute(insert(Change).execution_options(render_nulls=True), rows)
+    repository.insert_changes(session, rows)
 
 
 def _row(event: Event, at: datetime) -> dict[str, Any]:
