@@ -14,7 +14,7 @@ from app.core.errors import invalid
 from app.core.pagination import Page, decode_cursor, encode_cursor
 from app.core.schemas import as_utc
 from app.core.security import Principal
-from app.entities import coverage_reads
+from app.entities.repository import coverage as coverage_repository
 from app.models import Entity
 
 RELATED_CURSOR = "related-entities"
@@ -42,7 +42,7 @@ async def related_entities(
 ) -> tuple[list[dict[str, Any]], int, str | None]:
     """Entities mentioned in the same articles the principal may read, with how many."""
     offset = _offset(page)
-    rows, total = await coverage_reads.related_page(
+    rows, total = await coverage_repository.related_page(
         session,
         entity.id,
         sees_drafts=principal.sees_drafts,
@@ -73,7 +73,7 @@ async def entity_timeline(
     session: AsyncSession,
     entity: Entity,
     *,
-    interval: coverage_reads.Interval,
+    interval: coverage_repository.Interval,
     since: datetime | None,
     until: datetime | None,
     now: datetime,
@@ -90,7 +90,7 @@ async def entity_timeline(
         raise invalid(["query", "until"], "Give an until later than since.")
 
     async def count(own: AsyncSession, at: datetime) -> list[dict[str, Any]]:
-        counts, tops = await coverage_reads.timeline(
+        counts, tops = await coverage_repository.timeline(
             own, entity.id, interval=interval, since=since, until=until, now=at, top=TOP_ENTITIES
         )
         return _periods(counts, tops)

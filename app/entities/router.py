@@ -22,8 +22,8 @@ from app.core.responses import collection_response, no_content, resource_respons
 from app.core.schemas import InputModel, UtcTime
 from app.core.security import AdminDep, EditorDep, PrincipalDep, check_purge
 from app.entities import coverage, service
-from app.entities.coverage_reads import Interval
 from app.entities.repository import EntitySort
+from app.entities.repository.coverage import Interval
 from app.entities.schemas import (
     EntityCreate,
     EntityPage,

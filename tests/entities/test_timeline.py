@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.entities import coverage_reads
+from app.entities.repository import coverage as coverage_repository
 from tests.linking.test_linking_api import make_entity
 
 
@@ -120,14 +120,14 @@ async def test_a_kept_timeline_is_counted_again_after_a_write(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     counted = 0
-    count = coverage_reads.timeline
+    count = coverage_repository.timeline
 
     async def counting(*args: Any, **kwargs: Any) -> Any:
         nonlocal counted
         counted += 1
         return await count(*args, **kwargs)
 
-    monkeypatch.setattr(coverage_reads, "timeline", counting)
+    monkeypatch.setattr(coverage_repository, "timeline", counting)
     url = "/v1/entities/mali/timeline?interval=month"
     first = (await anon.get(url)).json()["data"]
     assert (await anon.get(url)).json()["data"] == first

@@ -1,5 +1,4 @@
-"""What published stories say of an entity beside others and over time: the SQL of the
-related entities and of timelines."""
+"""Coverage queries: the entities mentioned beside an entity, and its stories per period."""
 
 from __future__ import annotations
 

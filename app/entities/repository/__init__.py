@@ -1,4 +1,7 @@
-"""Entity queries: lists and counts, the entity set the matcher follows, co-occurrence, merging."""
+"""Entity queries: lists and counts, the entity set the matcher follows, co-occurrence, merging.
+
+What stories say of an entity beside others and over time is read in ``coverage``.
+"""
 
 from __future__ import annotations
 
