@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from sqlalchemy import ColumnElement, Row, Select, distinct, func, literal_column, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core.errors import invalid
 from app.core.pagination import MAX_OFFSET, Page, decode_cursor, encode_cursor
@@ -85,6 +85,10 @@ def hit_rows(ranked: Any, columns: Sequence[Any], *, by_rowid: bool = False) -> 
 
 
 class SearchBackend(ABC):
+    # Whether a large import may leave the full-text index out and build it once at
+    # its end (see ``app.search.index``); an index kept by triggers is left as it is.
+    deferrable_index: ClassVar[bool] = False
+
     @abstractmethod
     def matches(self, query: Query) -> ColumnElement[bool]:
         """A condition on ``articles``: the article matches ``query``."""
@@ -130,6 +134,18 @@ class SearchBackend(ABC):
     @abstractmethod
     async def reindex(self, session: AsyncSession) -> str:
         """Rebuild the search index from the articles; says what was done."""
+
+    async def stored_articles(self, session: AsyncSession) -> int:
+        """How many articles are stored (trashed ones too): what the index holds."""
+        return await session.scalar(select(func.count()).select_from(Article)) or 0
+
+    @abstractmethod
+    async def drop_index(self, session: AsyncSession) -> None:
+        """Leave the full-text index out until ``build_index`` (a ``deferrable_index``)."""
+
+    @abstractmethod
+    async def build_index(self, engine: AsyncEngine) -> bool:
+        """Build the full-text index if it is missing; says whether it built it."""
 
     @asynccontextmanager
     async def planned(self, session: AsyncSession, sort: SearchSort) -> AsyncIterator[None]:

@@ -47,7 +47,7 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.models import Article
 from app.search.backends.base import Scope, SearchBackend, SearchSort, date_key, hit_rows, linked
@@ -62,6 +62,8 @@ RUM_INDEX = "ix_articles_search_rum"
 RANK_NORMALIZATION = 32
 # Where a connection remembers whether the RUM index is there.
 _RUM_KEY = "lede_search_rum"
+# A build over millions of stories takes minutes: no statement timeout applies to it.
+BUILD_SECONDS = 3600.0
 
 
 def _tsquery(query: Query, prefix: str = "q") -> ColumnElement[Any]:
@@ -98,6 +100,8 @@ def _rum_score(distance: float) -> float:
 
 
 class PostgresBackend(SearchBackend):
+    deferrable_index = True
+
     def matches(self, query: Query) -> ColumnElement[bool]:
         match = _matches(_tsquery(query))
         if not query.widened():
@@ -242,3 +246,42 @@ class PostgresBackend(SearchBackend):
         index = RUM_INDEX if await has_rum(session) else GIN_INDEX
         await session.execute(text(f"REINDEX INDEX {index}"))
         return f"search_vector is always current; rebuilt its index {index}."
+
+    async def drop_index(self, session: AsyncSession) -> None:
+        for index in (RUM_INDEX, GIN_INDEX):
+            await session.execute(text(f"DROP INDEX IF EXISTS {index}"))
+
+    async def build_index(self, engine: AsyncEngine) -> bool:
+        # RUM when the extension is installed (the "rank in the index" migration), else GIN.
+        async with engine.connect() as connection:
+            raw = (await connection.get_raw_connection()).driver_connection
+            assert raw is not None
+            present = await raw.fetchval(
+                "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE c.relname = ANY($1::text[]) AND i.indisvalid",
+                [RUM_INDEX, GIN_INDEX],
+            )
+            if present:
+                return False
+            rum = await raw.fetchval("SELECT count(*) FROM pg_extension WHERE extname = 'rum'")
+            name, using = (
+                (RUM_INDEX, "rum (search_vector rum_tsvector_ops)")
+                if rum
+                else (GIN_INDEX, "gin (search_vector)")
+            )
+            # An earlier build that was stopped leaves an invalid index of that name.
+            for index in (RUM_INDEX, GIN_INDEX):
+                await raw.execute(
+                    f"DROP INDEX CONCURRENTLY IF EXISTS {index}", timeout=BUILD_SECONDS
+                )
+            # Outside a transaction (as CONCURRENTLY must be): this connection's own
+            # statement timeout is lifted for the build, then restored.
+            await raw.execute("SET statement_timeout = 0")
+            try:
+                await raw.execute(
+                    f"CREATE INDEX CONCURRENTLY {name} ON articles USING {using}",
+                    timeout=BUILD_SECONDS,
+                )
+            finally:
+                await raw.execute("RESET statement_timeout")
+            return True
