@@ -6,16 +6,18 @@ import json
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.articles import repository as articles_repository
 from app.articles import service as articles
 from app.articles.schemas import ArticleCreate
 from app.core.clock import utcnow
 from app.core.security import Principal
+from app.core.slugs import fold_name
+from app.entities import repository as entities_repository
 from app.entities import service as entities
 from app.entities.schemas import EntityCreate
-from app.models import Article, Entity
+from app.models import Article
 
 DEMO = Principal(role="admin", name="lede demo")
 
@@ -68,16 +70,18 @@ async def load_demo(session: AsyncSession) -> dict[str, int]:
     """Load what is missing; running it again changes nothing."""
     now = utcnow()
     counts = {"entities": 0, "articles": 0}
-    for raw in _read("seed-entities.json"):
-        exists = await session.scalar(
-            select(Entity.id).where(Entity.name == raw["name"], Entity.type == raw["type"])
-        )
-        if exists is None:
+    seeds = _read("seed-entities.json")
+    # Already there: a live entity of the name and type, as create_entity tells a duplicate.
+    found = await entities_repository.find_by_name_keys(
+        session, {fold_name(raw["name"]) for raw in seeds}
+    )
+    present = {(fold_name(entity.name), entity.type) for _key, entity in found}
+    for raw in seeds:
+        if (fold_name(raw["name"]), raw["type"]) not in present:
             await entities.create_entity(session, data=EntityCreate(**raw), now=now)
             counts["entities"] += 1
     for raw in [_read("seed-article.json"), *MORE_STORIES]:
-        exists = await session.scalar(select(Article.id).where(Article.title == raw["title"]))
-        if exists is None:
+        if not await articles_repository.count(session, [Article.title == raw["title"]]):
             await articles.create_article(
                 session, data=ArticleCreate(**raw), principal=DEMO, now=now
             )
