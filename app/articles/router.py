@@ -133,7 +133,7 @@ async def get_article(
 async def _preview(
     request: Request, session: AsyncSession, ref: str, token: str, fields: tuple[str, ...]
 ) -> Response:
-    """The article a preview token opens, as an editor sees it: never public (SPEC §10)."""
+    """The article a preview token opens, as an editor sees it: never public."""
     await previews_service.check_token(
         session, ref, token=token, key=request.app.state.secret_key, now=request_now(request)
     )

@@ -4,7 +4,7 @@ The vector is a generated column (see the "search index" migration): title
 weight A, summary B, body C, all with the ``english`` configuration. It is
 deliberately not mapped on the ORM model, which must never write it.
 
-Relevance ranks every match readers may see (SPEC §13), in one of two ways:
+Relevance ranks every match readers may see, however old, in one of two ways:
 
 - **RUM** (the ``rum`` extension, when the server has it; see the "rank in the
   index" migration): the index keeps each word's positions, so it checks
@@ -13,7 +13,7 @@ Relevance ranks every match readers may see (SPEC §13), in one of two ways:
   A page reads its own rows and those that tie with its last one, however many
   match.
 - **GIN** (without it): every match's vector is read and ranked with
-  ``ts_rank`` (HAZARDS #4), slower for common words. It finds the same matches
+  ``ts_rank``, slower for common words. It finds the same matches
   and totals; ``ts_rank`` scores a lone word as RUM does, several words
   somewhat differently.
 

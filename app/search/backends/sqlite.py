@@ -10,7 +10,7 @@ hides, and the (status, published_at) and expires_at indexes what its timed
 half hides (scheduled and expired stories). Both halves come from
 ``models.visibility``; the filters, when given, read the rows.
 
-Relevance ranks every match (SPEC §13). FTS5's bm25 clamps the weight of a word
+Relevance ranks every match, however old. FTS5's bm25 clamps the weight of a word
 found in more than half the articles to 1e-6, so on its own a common word
 flattens every score, and its column weights act before bm25 saturates, so a
 long story that names a word often in its body can beat one that has it in its
