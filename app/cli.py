@@ -347,11 +347,14 @@ def export(
 def reindex() -> None:
     """Rebuild the search index and the salience of mentions from the stored articles."""
     from app.articles import salience
+    from app.changes.service import CHANGES_COUNTER, bump_at_commit
     from app.search import service as search_service
 
     async def work(session: AsyncSession) -> str:
         done = await search_service.reindex(session)
         changed = await salience.rescore_mentions(session)
+        # Running workers drop the pages and searches they keep, made before.
+        bump_at_commit(session, CHANGES_COUNTER)
         return f"{done}\nComputed the salience of mentions again: {changed} changed."
 
     console.print(run_in_session(work))

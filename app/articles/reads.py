@@ -284,8 +284,8 @@ class ReadCaches:
         return count < 2
 
     def clear(self) -> None:
-        """For a database whose counters went back (a restore, a test reset), or changed
-        behind this worker (``lede reindex``)."""
+        """Forget everything kept, as when the change-feed position moves (``lede reindex``
+        moves it too)."""
         self.bodies.clear()
         self._reads.clear()
         self.pages.clear()

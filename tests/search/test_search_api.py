@@ -786,7 +786,9 @@ async def test_lede_reindex_rebuilds_the_index(
             await session.execute(
                 text("INSERT INTO articles_fts (articles_fts) VALUES ('delete-all')")
             )
-        assert (await search(anon, q="mali"))["data"] == []
+        # Asked twice: a page readers ask again is kept.
+        for _ in range(2):
+            assert (await search(anon, q="mali"))["data"] == []
     monkeypatch.setenv("LEDE_DATABASE_URL", backend.url)
     get_settings.cache_clear()
     try:
