@@ -19,9 +19,9 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import health
 from app.articles.bulk_http import router as bulk_router
+from app.articles.caches import ReadCaches
 from app.articles.documents import router as documents_router
 from app.articles.history_router import router as history_router
-from app.articles.reads import ReadCaches
 from app.articles.router import router as articles_router
 from app.articles.schedule import ReleaseAwareCacheMiddleware
 from app.authors.router import router as authors_router

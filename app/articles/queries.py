@@ -12,6 +12,7 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles import reads, repository
+from app.articles.caches import ReadCaches
 from app.articles.filters import ARTICLE_FIELDS, ArticleFilters, ArticleSort
 from app.articles.repository import hot_reads
 from app.core.errors import Gone, NotFound
@@ -65,7 +66,7 @@ async def find_article(
 
 async def list_articles(
     session: AsyncSession,
-    caches: reads.ReadCaches,
+    caches: ReadCaches,
     *,
     filters: ArticleFilters,
     sort: ArticleSort,
@@ -96,7 +97,7 @@ PageRenderer = Callable[[list[dict[str, Any]], int, str | None], reads.Rendered]
 
 async def list_rendered(
     session: AsyncSession,
-    caches: reads.ReadCaches,
+    caches: ReadCaches,
     *,
     key: Hashable,
     filters: ArticleFilters,
@@ -159,7 +160,7 @@ def _where(
 
 async def _reader_total(
     session: AsyncSession,
-    caches: reads.ReadCaches,
+    caches: ReadCaches,
     filters: ArticleFilters,
     where: list[Any],
     now: datetime,
@@ -200,7 +201,7 @@ async def current_version(
 
 async def article_body(
     session: AsyncSession,
-    caches: reads.ReadCaches,
+    caches: ReadCaches,
     current: Row[Any],
     fields: tuple[str, ...],
     now: datetime,

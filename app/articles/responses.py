@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from app.articles import queries
+from app.articles.caches import ReadCaches
 from app.articles.filters import LIST_FIELDS, ArticleFilters, ArticleSort, parse_fields
-from app.articles.reads import Document, ReadCaches, Rendered
+from app.articles.reads import Document, Rendered
 from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.deps import Ref, request_now

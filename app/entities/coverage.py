@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles.reads import PositionCache
+from app.articles.caches import PositionCache
 from app.core.errors import invalid
 from app.core.pagination import Page, decode_cursor, encode_cursor
 from app.core.schemas import as_utc

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles.reads import PositionCache
+from app.articles.caches import PositionCache
 from app.changes.service import MERGED, bump_at_commit, listed_events, record_changes
 from app.core.errors import Conflict, NotFound, field_error, invalid
 from app.core.http import Precondition

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles import reads
 from app.articles import repository as articles_repository
+from app.articles.caches import RenderCache
 from app.articles.filters import ArticleFilters
 from app.core.errors import invalid
 from app.core.pagination import Page
@@ -73,7 +74,7 @@ async def search_rendered(
     session: AsyncSession,
     *,
     key: Hashable,
-    pages: reads.RenderCache,
+    pages: RenderCache,
     render: Callable[[SearchResult], reads.Rendered],
     text: str,
     filters: ArticleFilters,

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles.reads import PositionCache
+from app.articles.caches import PositionCache
 from app.changes.service import listed_events, record_changes
 from app.core.http import Precondition
 from app.core.pagination import Page

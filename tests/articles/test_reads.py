@@ -13,8 +13,9 @@ import httpx
 import pytest
 
 from app.articles import repository
+from app.articles.caches import RenderCache
 from app.articles.filters import ARTICLE_FIELDS
-from app.articles.reads import RenderCache, Rendered
+from app.articles.reads import Rendered
 from app.articles.repository import LINKED, hot_reads
 from app.core.clock import utcnow
 from app.core.engines import IDLE_CHECK_SECONDS
