@@ -23,19 +23,21 @@ from app.core.clock import utcnow
 class RenderCache:
     """Renderings made at one change-feed position, up to a size in bytes.
 
-    The position moves with every write to an article, tag or entity: what
-    was rendered before may show a renamed tag or entity under an unchanged
-    version, so a newer position empties the cache. A rendering is kept from
-    the second time it is made, so what is read once (a crawler walking the
-    archive) takes no room. Once full, the cache keeps what it holds until the
-    next write rather than trading entries: trading them under reads spread
-    wider than the cache hit nothing and grew the process by several times the
+    The position moves with every write to an article, tag or entity: what was rendered
+    before may show a renamed tag or entity under an unchanged version, so a newer position
+    empties the cache. A rendering is kept from the second time it is made, so what is read
+    once (a crawler walking the archive) takes no room; or from the first, while what is
+    kept fills less than ``open_share`` of the cache (pages and searches: a few are asked
+    again and again, and each costs a ranking or a count). Once full, the cache keeps what
+    it holds until the next write rather than trading entries: trading them under reads
+    spread wider than the cache hit nothing and grew the process by several times the
     cache's size (freed bodies fragment the heap).
     """
 
-    def __init__(self, max_bytes: int, max_seen: int = 16_384) -> None:
+    def __init__(self, max_bytes: int, max_seen: int = 16_384, open_share: float = 0.0) -> None:
         self.max_bytes = max_bytes
         self.max_seen = max_seen
+        self.open_share = open_share
         self._position = -1
         self._entries: dict[Hashable, Rendered] = {}
         self._seen: set[Hashable] = set()
@@ -67,7 +69,8 @@ class RenderCache:
             if len(self._seen) >= self.max_seen:
                 self._seen.clear()
             self._seen.add(key)
-            return
+            if self._size + len(rendered.body) > self.max_bytes * self.open_share:
+                return
         found = self._entries.get(key)
         size = self._size + len(rendered.body) - (0 if found is None else len(found.body))
         if size <= self.max_bytes:
@@ -130,6 +133,9 @@ class RenderCache:
         self._size = 0
 
 
+# The share of the page and search caches open to a rendering made once: the first
+# pages and searches after a write are kept at once, the others once asked again.
+PAGES_OPEN_SHARE = 0.5
 # Timelines kept per worker: a topic page's is read far more often than written,
 # and one over thousands of stories takes a few hundred milliseconds to count.
 TIMELINES_KEPT = 16
@@ -155,8 +161,8 @@ class ReadCaches:
         self._reads: dict[str, int] = {}
         self._reads_position = -1
         self.bodies = RenderCache(max_bytes=body_bytes)
-        self.pages = RenderCache(max_bytes=page_bytes)
-        self.searches = RenderCache(max_bytes=search_bytes)
+        self.pages = RenderCache(max_bytes=page_bytes, open_share=PAGES_OPEN_SHARE)
+        self.searches = RenderCache(max_bytes=search_bytes, open_share=PAGES_OPEN_SHARE)
         # Filters → (change-feed position, total, valid until).
         self.totals: dict[Hashable, tuple[int, int, datetime | None]] = {}
         self.positions = PositionCache()

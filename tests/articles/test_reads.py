@@ -204,6 +204,19 @@ def test_renderings_are_kept_from_the_second_one() -> None:
     assert cache.get(1, "b") is None
 
 
+def test_renderings_are_kept_from_the_first_one_while_the_open_share_has_room() -> None:
+    cache = RenderCache(max_bytes=10, open_share=0.5)
+    cache.put(1, "a", Rendered(b"1234"))
+    assert cache.get(1, "a") == Rendered(b"1234")
+    cache.put(1, "b", Rendered(b"56"))
+    assert cache.get(1, "b") is None
+    cache.put(1, "b", Rendered(b"56"))
+    assert cache.get(1, "b") == Rendered(b"56")
+    # A write empties it: the open share is open again.
+    cache.put(2, "c", Rendered(b"78"))
+    assert cache.get(2, "c") == Rendered(b"78")
+
+
 def _keep(cache: RenderCache, position: int, key: str, rendered: Rendered) -> None:
     cache.put(position, key, rendered)
     cache.put(position, key, rendered)
