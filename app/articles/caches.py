@@ -170,7 +170,10 @@ class ReadCaches:
 
     def unkept(self, ref: str) -> bool:
         """Whether no body of the article ``ref`` names can be kept yet: one is kept from
-        its second rendering at a position, so such a read loads the article at once."""
+        its second rendering at a position (never, with no room for bodies), so such a
+        read loads the article at once."""
+        if not self.bodies.max_bytes:
+            return True
         if self._reads_position != self.bodies.position or len(self._reads) >= self.REFS_MAX:
             self._reads.clear()
             self._reads_position = self.bodies.position

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from app.articles import repository
-from app.articles.caches import RenderCache
+from app.articles.caches import ReadCaches, RenderCache
 from app.articles.filters import ARTICLE_FIELDS
 from app.articles.reads import Rendered
 from app.articles.repository import LINKED, hot_reads
@@ -57,6 +57,8 @@ async def test_first_reads_load_the_article_with_its_version_and_answer_alike(
     assert {a.headers["etag"] for a in answers} == {answers[0].headers["etag"]}
     caches = backend.app.state.read_caches
     assert [caches.unkept(ref) for ref in ("other", "other", "other")] == [True, True, False]
+    without_bodies = ReadCaches(body_bytes=0, page_bytes=0, search_bytes=0)
+    assert [without_bodies.unkept("other") for _ in range(3)] == [True, True, True]
 
 
 @pytest.mark.parametrize("fields", ["tags,title,entities,id", "entities", "version,slug"])
