@@ -280,7 +280,8 @@ def import_articles(
                     batch_size=batch_size or smooth_batch_size(total),
                     expected=total,
                     on_batch=advance,
-                )
+                ),
+                bulk=True,
             )
     out = Console(soft_wrap=True)
     table = Table("created", "updated", "unchanged", "failed")
@@ -357,7 +358,7 @@ def reindex() -> None:
         bump_at_commit(session, CHANGES_COUNTER)
         return f"{done}\nComputed the salience of mentions again: {changed} changed."
 
-    console.print(run_in_session(work))
+    console.print(run_in_session(work, bulk=True))
 
 
 def main() -> None:

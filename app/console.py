@@ -53,13 +53,19 @@ def _missing_sqlite_file(url: str) -> Path | None:
     return None if path.exists() else path
 
 
-def run_with_database(work: Callable[[Database], Awaitable[T]], *, announce: bool = True) -> T:
+def run_with_database(
+    work: Callable[[Database], Awaitable[T]], *, announce: bool = True, bulk: bool = False
+) -> T:
     """Run ``work`` against the configured database, once it is known to be there and current.
 
     A database that is missing, unreachable or not migrated is one line and
     exit status 2, and no file is made. ``announce``: say first which database it is.
+    ``bulk``: a job over the whole archive (an import, a reindex), whose statements
+    the statement timeout meant for requests does not bound.
     """
     settings = get_settings()
+    if bulk:
+        settings = settings.model_copy(update={"statement_timeout_ms": 0})
     if announce:
         announce_database(settings)
     missing = _missing_sqlite_file(settings.database_url)
@@ -87,14 +93,14 @@ def unusable(settings: Settings, exc: Exception) -> typer.Exit:
     return fail(f"Cannot use the database {shown_url(settings.database_url)}: {reason}", 2)
 
 
-def run_in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+def run_in_session(work: Callable[[AsyncSession], Awaitable[T]], *, bulk: bool = False) -> T:
     """Run ``work`` in one committed transaction against the configured database."""
 
     async def in_transaction(database: Database) -> T:
         async with database.writer() as session, session.begin():
             return await work(session)
 
-    return run_with_database(in_transaction)
+    return run_with_database(in_transaction, bulk=bulk)
 
 
 def plain_table(rows: list[list[str]]) -> str:

@@ -285,6 +285,25 @@ async def test_importing_twice_changes_nothing(
     assert (await editor.get("/v1/articles")).json()["meta"]["total"] == 3
 
 
+def test_an_import_is_not_cut_short_by_the_statement_timeout(
+    sqlite_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bulk job, not a request: over a large archive one batch's statements
+    # (who appears with whom, for shared names) take longer than a request may.
+    monkeypatch.setenv("LEDE_STATEMENT_TIMEOUT_MS", "1")
+    get_settings.cache_clear()
+    words = " ".join(f"word{i}" for i in range(2000))
+    stories = [
+        {"title": f"Story {n}", "body": f"<p>{words}</p>", "status": "published"}
+        for n in range(200)
+    ]
+    source = tmp_path / "stories.ndjson"
+    source.write_bytes(ndjson(*stories))
+    result = lede("import", str(source))
+    assert result.exit_code == 0, result.output
+    assert summary_row(result) == [200, 0, 0, 0]
+
+
 async def test_rejections_name_their_line_and_fail_the_command(
     backend: Backend, editor: httpx.AsyncClient, use_database: UseDatabase
 ) -> None:
