@@ -8,6 +8,7 @@ scripts it loads (about 20 MiB a worker), is imported only to migrate.
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,8 +69,10 @@ def _declared(path: Path) -> dict[str, Any]:
     }
 
 
+@cache
 def head_revision() -> str | None:
-    """The revision the code needs: the one no other migration revises."""
+    """The revision the code needs: the one no other migration revises (read once: the
+    files do not change under a running process, and every readiness probe asks)."""
     revisions: set[str] = set()
     revised: set[str] = set()
     for path in (MIGRATIONS / "versions").glob("*.py"):
