@@ -7,8 +7,10 @@ country and the US state), each candidate gathers evidence from the story:
 - ``alias`` (weight 3): the story also names it unambiguously, by another of
   its names ("Michael Jordan" before a lone "Jordan");
 - ``cooccurrence`` (weight 2): its share, among the candidates, of the
-  published stories in which it appeared with the other entities this story
-  names unambiguously ("Tbilisi" and "Kobakhidze" go with the country);
+  newest ``CONTEXT_STORIES`` published stories in which it appeared with the
+  other entities this story names unambiguously ("Tbilisi" and "Kobakhidze"
+  go with the country). The newest, not all: what an entity is seen with now
+  is the better guide, and the count costs the same in an archive of any size;
 - ``cue`` (weight 1): the share of the name's occurrences whose preceding
   word suits its type: a title such as President, Minister or
   Secretary-General before a person, ``in``/``from``/``near`` before a place.
@@ -33,6 +35,7 @@ Span = tuple[int, int]
 Scan = list[tuple[Span, list[str]]]
 
 __all__ = [
+    "CONTEXT_STORIES",
     "DECIDES_AT",
     "WEIGHTS",
     "Ambiguous",
@@ -45,6 +48,7 @@ __all__ = [
     "shared_ids",
 ]
 
+CONTEXT_STORIES = 10_000
 WEIGHTS = {"named": 10.0, "alias": 3.0, "cooccurrence": 2.0, "cue": 1.0}
 DECIDES_AT = 0.5
 

@@ -131,6 +131,7 @@ async def _settle(
         {uuid.UUID(i) for i in shared},
         {uuid.UUID(i) for i in others},
         now=utcnow(),
+        window=context_rules.CONTEXT_STORIES,
     )
     return context_rules.settle(scans, named, texts, types, together)
 

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.linking import context
 from app.linking.context import cue_type
 from tests.linking.test_linking_api import by_name, make_entity, post_text
 
@@ -54,6 +55,19 @@ async def test_the_state_next_to_atlanta(georgias: None, editor: httpx.AsyncClie
     )
     assert linked(article) == {"state-of-georgia", "atlanta"}
     assert one_entity_per_span(article)
+
+
+async def test_context_comes_from_the_newest_stories(
+    georgias: None, editor: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only the newest story counts: it placed the state beside Atlanta, none the country.
+    monkeypatch.setattr(context, "CONTEXT_STORIES", 1)
+    country = await post_text(
+        editor, "Protests", "Protests grew in Georgia as Irakli Kobakhidze returned to Tbilisi."
+    )
+    assert linked(country) == {"irakli-kobakhidze", "tbilisi"}
+    state = await post_text(editor, "Storms", "Storms hit Atlanta; Georgia declared an emergency.")
+    assert linked(state) == {"state-of-georgia", "atlanta"}
 
 
 async def test_nothing_to_go_by_links_neither(georgias: None, editor: httpx.AsyncClient) -> None:

@@ -12,7 +12,9 @@ from typing import Any, Literal, NamedTuple, TypeVar
 
 from sqlalchemy import ColumnElement, and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 
 from app.core.pagination import Page
 from app.core.slugs import fold_name
@@ -255,27 +257,49 @@ async def cooccurrence(
     others: Collection[uuid.UUID],
     *,
     now: datetime,
+    window: int,
 ) -> dict[tuple[str, str], int]:
-    """(entity id, other id) -> how many published articles mention both, for ``entity_ids``
-    against ``others`` (ids as strings)."""
+    """(entity id, other id) -> how many of the newest ``window`` published articles mention
+    both, for ``entity_ids`` against ``others`` (ids as strings).
+
+    The window keeps the count's cost the same however large the archive grows: it reads
+    the newest stories' mentions, never every story an entity ever appeared in.
+    """
     if not entity_ids or not others:
         return {}
+    newest = (
+        select(Article.id)
+        .where(visible_clause(now))
+        .order_by(Article.published_at.desc())
+        .limit(window)
+        .cte("newest")
+    )
     other = aliased(Mention)
+    # SQLite would rather find each candidate's mentions by entity (all of them, however
+    # old) than read the window's mentions by article; an expression keeps that index out.
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    entity, other_entity = (
+        (_unindexed(Mention.entity_id), _unindexed(other.entity_id))
+        if sqlite
+        else (Mention.entity_id, other.entity_id)
+    )
     together: dict[tuple[str, str], int] = {}
     for chunk in _chunks(others):
         rows = await session.execute(
             select(Mention.entity_id, other.entity_id, func.count())
-            .join(other, other.article_id == Mention.article_id)
-            .join(Article, Article.id == Mention.article_id)
-            .where(
-                Mention.entity_id.in_(list(entity_ids)),
-                other.entity_id.in_(chunk),
-                visible_clause(now),
-            )
+            .select_from(newest)
+            .join(Mention, Mention.article_id == newest.c.id)
+            .join(other, other.article_id == newest.c.id)
+            .where(entity.in_(list(entity_ids)), other_entity.in_(chunk))
             .group_by(Mention.entity_id, other.entity_id)
         )
         together.update({(str(row[0]), str(row[1])): int(row[2]) for row in rows.all()})
     return together
+
+
+def _unindexed(column: InstrumentedAttribute[uuid.UUID]) -> ColumnElement[uuid.UUID]:
+    """``+column``: the same value, which SQLite will not look up by the column's index."""
+    return UnaryExpression(column.expression, operator=operators.custom_op("+"), type_=column.type)
 
 
 MentionState = tuple[str, int, list[Any]]
