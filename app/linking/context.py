@@ -158,6 +158,9 @@ def settle(
     ``types`` of the candidates, and how often each was published ``together``
     with another entity ((candidate, other) -> stories).
     """
+    with_other: dict[str, list[tuple[str, int]]] = {}
+    for (candidate, other), stories in together.items():
+        with_other.setdefault(other, []).append((candidate, stories))
     unsettled: list[list[Ambiguous]] = []
     for article, editor, article_texts in zip(scans, named, texts, strict=True):
         certain = _certain(article)
@@ -167,10 +170,10 @@ def settle(
                 if len(ids) > 1:
                     groups.setdefault(tuple(sorted(ids)), []).append((index, span, ids))
         others = (certain | editor).difference(*groups)
-        seen_with: dict[str, int] = {}
-        for (candidate, other), stories in together.items():
-            if other in others:
-                seen_with[candidate] = seen_with.get(candidate, 0) + stories
+        seen_with: Counter[str] = Counter()
+        for other in others:
+            for candidate, stories in with_other.get(other, ()):
+                seen_with[candidate] += stories
         left: list[Ambiguous] = []
         for candidate_ids, where in groups.items():
             candidates = [
